@@ -1,0 +1,396 @@
+"""Plotly figures for the page: pure functions from a run (or the history table) to a Figure.
+
+Every chart colours a mode the same way (`MODE_COLOURS`), so "threads" is the
+same blue in the time, speedup, cores and timeline charts. The figures carry
+their own titles, axis units and reference lines, so a screenshot explains
+itself. Nothing here measures or renders; the page decides where they go.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lab.history import Run
+from lab.results import ModeSummary, TaskSpan
+from lab.settings import MODES
+
+MODE_COLOURS: dict[str, str] = {
+    "batch": "#6E6E6E",
+    "threads": "#0072B2",
+    "processes": "#009E73",
+    "asyncio": "#E69F00",
+    "asyncio_to_thread": "#CC79A7",
+    "asyncio_blocking": "#8C564B",
+}
+OTHER_COLOUR = "#444444"
+FAILED_COLOUR = "#D62728"
+REFERENCE_COLOUR = "#555555"
+IDEAL_COLOUR = "#1B7F3B"
+TEMPLATE = "plotly_white"
+FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 14}
+
+MIN_FILL_ALPHA = 0.04
+TIMELINE_ROW_PX = 22
+TIMELINE_PANEL_PX = 40
+TIMELINE_TITLE_PX = 56
+TIMELINE_MARGIN_PX = 190
+MAX_TIMELINE_HEIGHT = 1800
+MAX_LABELLED_WORKERS = 30
+SHADING_NOTE = (
+    "Fill = CPU share of the task's time: <b>solid</b> ran on a CPU throughout · "
+    "<b>pale</b> waited part of the time (for the GIL, I/O or sleep) · "
+    "<b>outline</b> only waited · <span style='color:" + FAILED_COLOUR + "'><b>red</b></span> failed"
+)
+
+
+def mode_colour(mode: str) -> str:
+    return MODE_COLOURS.get(mode, OTHER_COLOUR)
+
+
+def fill_alpha(cpu_share: float) -> float:
+    """Fill opacity for a task bar: proportional to CPU share, never fully invisible."""
+    share = min(1.0, max(0.0, cpu_share))
+    return round(MIN_FILL_ALPHA + (1.0 - MIN_FILL_ALPHA) * share, 3)
+
+
+def rgba(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def plural(count: float, word: str) -> str:
+    return f"{count:g} {word}{'' if count == 1 else 's'}"
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:.3g} s"
+
+
+def styled(fig: go.Figure, title: str, height: int = 440) -> go.Figure:
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        font=FONT,
+        height=height,
+        margin={"l": 70, "r": 30, "t": 80, "b": 60},
+        showlegend=False,
+        hoverlabel={"font_size": 13},
+    )
+    return fig
+
+
+def empty_figure(title: str, message: str) -> go.Figure:
+    """A titled figure with a centred note, so the page never shows a blank chart."""
+    fig = styled(go.Figure(), title, height=260)
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def failure_note(summary: ModeSummary) -> str:
+    if summary.failed:
+        return f" · {summary.failed} failed"
+    return " · error" if summary.error else ""
+
+
+def time_chart(result: Run) -> go.Figure:
+    """Median wall seconds per mode; error bars span min..max when a mode ran more than once."""
+    title = "Wall time per mode"
+    summaries = result.summaries()
+    if not summaries:
+        return empty_figure(title, "No mode finished, so there is no time to show.")
+    repeated = any(summary.repeats > 1 for summary in summaries)
+    error_y = None
+    if repeated:
+        title += f" (median of {max(s.repeats for s in summaries)} repeats; whiskers span min–max)"
+        error_y = {
+            "type": "data",
+            "symmetric": False,
+            "array": [s.seconds_max - s.seconds for s in summaries],
+            "arrayminus": [s.seconds - s.seconds_min for s in summaries],
+            "color": REFERENCE_COLOUR,
+            "thickness": 1.5,
+        }
+    fig = go.Figure(
+        go.Bar(
+            x=[s.mode for s in summaries],
+            y=[s.seconds for s in summaries],
+            marker_color=[mode_colour(s.mode) for s in summaries],
+            error_y=error_y,
+            text=[format_seconds(s.seconds) + failure_note(s) for s in summaries],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[[s.seconds_min, s.seconds_max, s.repeats] for s in summaries],
+            hovertemplate=(
+                "<b>%{x}</b><br>median %{y:.3f} s<br>min %{customdata[0]:.3f} s · "
+                "max %{customdata[1]:.3f} s<br>%{customdata[2]} repeat(s)<extra></extra>"
+            ),
+        )
+    )
+    top = max(max(s.seconds_max for s in summaries), 1e-9)
+    fig.update_yaxes(title_text="seconds (wall clock, lower is better)", range=[0, top * 1.2])
+    fig.update_xaxes(title_text="mode")
+    return styled(fig, title)
+
+
+def ideal_speedup(result: Run) -> tuple[float, str]:
+    """The best speedup the machine allows: usable cores for CPU work, the task count for waiting.
+
+    CPU work also cannot beat its task count (3 tasks never use 4 cores).
+    """
+    tasks = result.settings.tasks
+    if result.settings.kind == "cpu":
+        cores = result.machine.usable_cores
+        if tasks < cores:
+            return float(tasks), f"ideal: {plural(tasks, 'task')}"
+        return float(cores), f"ideal: {plural(cores, 'usable core')}"
+    return float(tasks), f"ideal: {plural(tasks, 'task')}"
+
+
+def speedup_chart(result: Run) -> go.Figure:
+    """Speedup of each mode over the baseline, against the baseline (1×) and the ideal."""
+    base = result.baseline_mode
+    title = f"Speedup vs {base} (higher is better)"
+    summaries = result.summaries()
+    if base is None or not summaries:
+        return empty_figure("Speedup", "No mode finished, so there is no speedup to show.")
+    values = [s.speedup if s.speedup is not None else 0.0 for s in summaries]
+    fig = go.Figure(
+        go.Bar(
+            x=[s.mode for s in summaries],
+            y=values,
+            marker_color=[mode_colour(s.mode) for s in summaries],
+            text=[
+                (f"{s.speedup:.2f}×" if s.speedup is not None else "n/a") + failure_note(s) for s in summaries
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="<b>%{x}</b><br>%{y:.2f}× " + html.escape(base) + "<extra></extra>",
+        )
+    )
+    ideal, ideal_label = ideal_speedup(result)
+    fig.add_hline(
+        y=1.0,
+        line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1.5},
+        annotation_text=f"{base} (1×)",
+        annotation_position="bottom left",
+        annotation_font_color=REFERENCE_COLOUR,
+    )
+    fig.add_hline(
+        y=ideal,
+        line={"color": IDEAL_COLOUR, "dash": "dash", "width": 1.5},
+        annotation_text=ideal_label,
+        annotation_position="top right",
+        annotation_font_color=IDEAL_COLOUR,
+    )
+    top = max([*values, ideal, 1.0])
+    fig.update_yaxes(title_text=f"speedup (× {base})", range=[0, top * 1.2])
+    fig.update_xaxes(title_text="mode")
+    return styled(fig, title)
+
+
+def cores_chart(result: Run) -> go.Figure:
+    """CPU seconds ÷ wall seconds per mode: pure-Python threads stay near 1 whatever the core count."""
+    title = "Cores kept busy per mode (CPU seconds ÷ wall seconds)"
+    summaries = result.summaries()
+    if not summaries:
+        return empty_figure(title, "No mode finished, so there is no CPU use to show.")
+    usable = result.machine.usable_cores
+    fig = go.Figure(
+        go.Bar(
+            x=[s.mode for s in summaries],
+            y=[s.cores_busy for s in summaries],
+            marker_color=[mode_colour(s.mode) for s in summaries],
+            text=[f"{s.cores_busy:.2f}" for s in summaries],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[[s.cpu_seconds, s.seconds] for s in summaries],
+            hovertemplate=(
+                "<b>%{x}</b><br>%{y:.2f} cores busy<br>%{customdata[0]:.3f} CPU s over "
+                "%{customdata[1]:.3f} wall s<extra></extra>"
+            ),
+        )
+    )
+    fig.add_hline(
+        y=usable,
+        line={"color": IDEAL_COLOUR, "dash": "dash", "width": 1.5},
+        annotation_text=f"usable cores: {usable:g}",
+        annotation_position="top right",
+        annotation_font_color=IDEAL_COLOUR,
+    )
+    if usable != 1:
+        fig.add_hline(
+            y=1.0,
+            line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1.5},
+            annotation_text="1 core",
+            annotation_position="bottom left",
+            annotation_font_color=REFERENCE_COLOUR,
+        )
+    top = max([*(s.cores_busy for s in summaries), usable, 1.0])
+    fig.update_yaxes(title_text="cores busy", range=[0, top * 1.2])
+    fig.update_xaxes(title_text="mode")
+    return styled(fig, title)
+
+
+def worker_order(spans: tuple[TaskSpan, ...]) -> list[str]:
+    """Workers in the order they started their first task, so the chart reads top-down in time."""
+    first: dict[str, float] = {}
+    for span in spans:
+        first[span.worker] = min(first.get(span.worker, span.start), span.start)
+    return sorted(first, key=lambda worker: (first[worker], worker))
+
+
+def span_bars(mode: str, spans: list[TaskSpan], failed: bool) -> go.Bar:
+    """One horizontal bar per task; fill opacity follows CPU share, the outline keeps waits visible."""
+    colour = FAILED_COLOUR if failed else mode_colour(mode)
+    return go.Bar(
+        orientation="h",
+        name=f"{mode} (failed)" if failed else mode,
+        y=[span.worker for span in spans],
+        base=[span.start for span in spans],
+        x=[span.wall for span in spans],
+        marker={
+            "color": [rgba(colour, fill_alpha(span.cpu_share)) for span in spans],
+            "line": {"color": colour, "width": 2 if failed else 1},
+        },
+        customdata=[
+            [
+                html.escape(span.worker),
+                span.index,
+                span.start,
+                span.end,
+                span.cpu,
+                span.waited,
+                span.cpu_share * 100,
+                html.escape(f"error: {span.error or 'failed'}" if not span.ok else "ok"),
+            ]
+            for span in spans
+        ],
+        hovertemplate=(
+            "<b>%{customdata[0]}</b> · task %{customdata[1]}<br>"
+            "start %{customdata[2]:.3f} s → end %{customdata[3]:.3f} s<br>"
+            "CPU %{customdata[4]:.3f} s · waited %{customdata[5]:.3f} s<br>"
+            "CPU share %{customdata[6]:.0f}%<br>%{customdata[7]}"
+            f"<extra>{html.escape(mode)}</extra>"
+        ),
+        showlegend=False,
+    )
+
+
+def timeline_chart(result: Run) -> go.Figure:
+    """Every task of the representative repeat as a bar per worker row, one panel per mode.
+
+    Bars are shaded by CPU share, so pure-Python threads appear as pale bars
+    (each waits for the GIL most of the time), processes and GIL-releasing C
+    code as solid bars, and waiting work as outlines.
+    """
+    title = "Task timeline (representative repeat of each mode)"
+    summaries = result.summaries()
+    if not any(summary.tasks for summary in summaries):
+        return empty_figure(
+            "Task timeline",
+            "No per-task spans to draw: runs imported from CSV keep only their per-mode summaries.",
+        )
+    workers = {s.mode: worker_order(s.tasks) for s in summaries}
+    panel_px = [TIMELINE_PANEL_PX + TIMELINE_ROW_PX * max(1, len(workers[s.mode])) for s in summaries]
+    height = min(MAX_TIMELINE_HEIGHT, TIMELINE_MARGIN_PX + sum(panel_px) + TIMELINE_TITLE_PX * len(summaries))
+    fig = make_subplots(
+        rows=len(summaries),
+        cols=1,
+        shared_xaxes=True,
+        row_heights=panel_px,
+        vertical_spacing=TIMELINE_TITLE_PX / height,
+        subplot_titles=[
+            f"{html.escape(s.mode)} · {format_seconds(s.seconds)} · "
+            f"{plural(len(s.tasks), 'task')} on {plural(len(workers[s.mode]), 'worker')}"
+            for s in summaries
+        ],
+    )
+    for row, summary in enumerate(summaries, start=1):
+        done = [span for span in summary.tasks if span.ok]
+        failed = [span for span in summary.tasks if not span.ok]
+        for spans, is_failed in ((done, False), (failed, True)):
+            if spans:
+                fig.add_trace(span_bars(summary.mode, spans, is_failed), row=row, col=1)
+        rows = workers[summary.mode]
+        fig.update_yaxes(
+            categoryorder="array",
+            categoryarray=rows,
+            autorange="reversed",
+            showticklabels=len(rows) <= MAX_LABELLED_WORKERS,
+            title_text=plural(len(rows), "worker") if len(rows) > MAX_LABELLED_WORKERS else None,
+            tickfont={"size": 11},
+            row=row,
+            col=1,
+        )
+        if not summary.tasks:
+            fig.add_annotation(
+                text="no tasks recorded",
+                x=0.5,
+                y=0.5,
+                xref="x domain",
+                yref="y domain",
+                showarrow=False,
+                row=row,
+                col=1,
+            )
+    fig.update_xaxes(showticklabels=True, rangemode="tozero")
+    fig.update_xaxes(title_text="seconds from the mode's start", row=len(summaries), col=1)
+    fig.add_annotation(
+        text=SHADING_NOTE,
+        x=0,
+        y=0,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="top",
+        yshift=-60,
+        showarrow=False,
+        align="left",
+        font={"size": 12},
+    )
+    styled(fig, title, height=height)
+    fig.update_layout(barmode="overlay", bargap=0.25, margin={"b": 110})
+    return fig
+
+
+def history_speedup_chart(history_df: pd.DataFrame) -> go.Figure:
+    """Speedup of each mode across the history's runs; takes `lab.history.modes_table(history)`."""
+    title = "Speedup by mode across runs"
+    if history_df.empty:
+        return empty_figure(title, "No runs yet.")
+    runs = history_df.drop_duplicates("run").sort_values("run")
+    labels = runs["label"] if "label" in runs else runs["run"].map(lambda number: f"#{number}")
+    present = list(dict.fromkeys(history_df["mode"]))
+    ordered = [mode for mode in MODES if mode in present] + [mode for mode in present if mode not in MODES]
+    fig = go.Figure()
+    for mode in ordered:
+        rows = history_df[history_df["mode"] == mode].sort_values("run")
+        fig.add_trace(
+            go.Scatter(
+                x=rows["run"],
+                y=rows["speedup"],
+                mode="lines+markers",
+                name=mode,
+                line={"color": mode_colour(mode), "width": 2},
+                marker={"size": 9},
+                hovertemplate=f"<b>{html.escape(mode)}</b><br>run %{{x}}<br>%{{y:.2f}}×<extra></extra>",
+            )
+        )
+    fig.add_hline(
+        y=1.0,
+        line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1.5},
+        annotation_text="baseline (1×)",
+        annotation_position="bottom left",
+        annotation_font_color=REFERENCE_COLOUR,
+    )
+    fig.update_xaxes(title_text="run", tickmode="array", tickvals=list(runs["run"]), ticktext=list(labels))
+    fig.update_yaxes(title_text="speedup (× baseline, batch when it ran)", rangemode="tozero")
+    styled(fig, title)
+    fig.update_layout(showlegend=True, legend={"title": {"text": "mode"}})
+    return fig

@@ -1,0 +1,35 @@
+"""One exception hierarchy, so callers (CLI, page) catch a single class.
+
+Every message is one line a person can act on: the CLI prints it as is and the
+page shows it in an error box.
+"""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """Base class of every error GIL Lab raises on purpose."""
+
+
+class InvalidSettings(LabError, ValueError):
+    """A setting is out of range, unknown or malformed (CLI exit status 2)."""
+
+
+class RefusedURL(InvalidSettings):
+    """A URL the lab will not fetch (scheme, host or address refused)."""
+
+
+class OverBudget(InvalidSettings):
+    """A run that would cost more than the host allows in public mode."""
+
+
+class RunFailed(LabError):
+    """The experiment's child process failed or died before it finished."""
+
+
+class RunCancelled(LabError):
+    """The experiment was cancelled by its caller."""
+
+
+class ResultsFormatError(LabError, ValueError):
+    """A results file (JSON or CSV) that is not one GIL Lab wrote."""

@@ -1,0 +1,118 @@
+"""Starting and ending child processes: the one kill-and-reap path every run uses.
+
+Each child starts in its own session, so its process group holds everything
+it starts (pool workers, resource trackers, forkservers). Ending the group and
+reaping the child is the only way a run ends: done, error, cancel, rerun,
+Ctrl-C or a closed browser tab all come through `end_process_group`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment, with this checkout importable and output unbuffered."""
+    env = dict(os.environ)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + path if path else "")
+    env["PYTHONUNBUFFERED"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def start_child(
+    args: Sequence[str],
+    *,
+    pass_fds: Sequence[int] = (),
+    stdout: int | None = subprocess.DEVNULL,
+    stderr: int | None = subprocess.PIPE,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start `args` as the leader of a new process group, with this repo on its path."""
+    return subprocess.Popen(
+        list(args),
+        cwd=REPO_ROOT,
+        env=env or child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        pass_fds=tuple(pass_fds),
+        start_new_session=True,
+    )
+
+
+def python_module_args(module: str, *args: str, python: str | None = None) -> list[str]:
+    return [python or sys.executable, "-m", module, *args]
+
+
+def end_process_group(proc: subprocess.Popen[bytes], grace_s: float = 0.0) -> int | None:
+    """Kill the child's whole process group and reap the child. Never raises; idempotent.
+
+    With `grace_s` > 0 the group first gets SIGTERM and that long to exit.
+    Returns the child's exit code (negative for a signal), or None if unknown.
+    """
+    pgid = proc.pid  # the child leads its own group (start_new_session=True)
+    if grace_s > 0 and proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace_s)
+    # Grandchildren may outlive the leader, so the group is signalled even if it exited.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    try:
+        code = proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        return None
+    for stream in (proc.stdout, proc.stderr, proc.stdin):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    return code
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids still alive in a process group (Linux /proc); for tests and diagnostics."""
+    members: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+@contextlib.contextmanager
+def killed_on_exit(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """Like pyperf's popen_killer, for a whole process group and every way out."""
+    try:
+        yield proc
+    finally:
+        end_process_group(proc)
+
+
+def set_parent_death_signal() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, so no orphan keeps running."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)

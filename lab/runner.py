@@ -1,0 +1,293 @@
+"""The caller's side of an experiment: start the worker process, read its events, end it.
+
+`Experiment` never blocks for long: `poll()` waits at most its timeout, so the
+page can redraw and Streamlit can stop the script between polls. Every way
+out (done, error, cancel, deadline, an exception in the caller) goes through
+`close()`, which ends the worker's whole process group and reaps it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lab.errors import RunFailed
+from lab.machine import Machine, current_machine
+from lab.procs import end_process_group, python_module_args, start_child
+from lab.results import ModeRun, RunResult
+from lab.settings import RunSettings
+
+Event = dict[str, Any]
+STDERR_TAIL_BYTES = 2000
+EXIT_GRACE_S = 1.0
+
+
+@dataclass(frozen=True)
+class ModeProgress:
+    """How far one mode has got, over all repeats, for a progress bar."""
+
+    mode: str
+    done: int
+    total: int
+    state: str  # "waiting", "running" or "finished"
+    elapsed: float
+
+
+class Experiment:
+    """One experiment in its own `python -m lab worker` process.
+
+    `python` is the interpreter that runs the worker (as in pyperf), so the same
+    experiment can be measured under another Python. `target_url` points the
+    `http` workload at a server the caller keeps (the page reuses one); without
+    it, an `http` run with no URL starts and stops its own embedded server.
+    `deadline_s` ends the run after that many seconds and reports it cut short.
+    """
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        *,
+        python: str | None = None,
+        target_url: str | None = None,
+        deadline_s: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.python = python or sys.executable
+        self.target_url = target_url or settings.url
+        self.deadline_s = deadline_s
+        self.machine: Machine | None = None
+        self.runs: list[ModeRun] = []
+        self.errors: list[str] = []
+        self.task_counts: dict[str, int] = {}
+        self.mode_started_at: dict[str, float] = {}
+        self.mode_finished_at: dict[str, float] = {}
+        self.status: str | None = None
+        self.message: str | None = None
+        self.started_at: float | None = None
+        self._proc: Any = None
+        self._server: Any = None
+        self._pipe: int | None = None
+        self._buffer = b""
+        self._selector: selectors.BaseSelector | None = None
+        self._tmp: Path | None = None
+
+    def start(self) -> Experiment:
+        if self._proc is not None:
+            return self
+        self._tmp = Path(tempfile.mkdtemp(prefix="gil-lab-"))
+        try:
+            self._start_server()
+            self._start_worker()
+        except BaseException:
+            self.close()
+            raise
+        self.started_at = time.monotonic()
+        return self
+
+    def _start_server(self) -> None:
+        if not self.settings.uses_embedded_server or self.target_url is not None:
+            return
+        from lab.server import EmbeddedServer
+
+        self._server = EmbeddedServer(
+            latency_ms=self.settings.latency_ms, nbytes=self.settings.bytes, python=self.python
+        )
+        self._server.start()
+        self.target_url = self._server.url(self.settings.latency_ms, self.settings.bytes)
+
+    def _start_worker(self) -> None:
+        assert self._tmp is not None
+        downloads = self._tmp / "downloads"
+        downloads.mkdir()
+        read_fd, write_fd = os.pipe()
+        self._pipe = read_fd  # from here on, close() owns it
+        args = ["worker", "--pipe", str(write_fd), "--settings", json.dumps(self.settings.to_dict())]
+        args += ["--download-dir", str(downloads)]
+        if self.target_url:
+            args += ["--target-url", self.target_url]
+        try:
+            with open(self._tmp / "worker.stderr", "wb") as stderr:
+                command = python_module_args("lab", *args, python=self.python)
+                self._proc = start_child(command, pass_fds=(write_fd,), stderr=stderr.fileno())
+        except OSError as exc:
+            raise RunFailed(f"cannot start the worker with {self.python}: {exc.strerror or exc}") from None
+        finally:
+            os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(read_fd, selectors.EVENT_READ)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def done(self) -> bool:
+        return self.status is not None
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at if self.started_at is not None else 0.0
+
+    def poll(self, timeout: float = 0.1) -> list[Event]:
+        """Events that arrived within `timeout` seconds; ends the run when it is over."""
+        if self.done or self._selector is None or self._pipe is None:
+            return []
+        events: list[Event] = []
+        if self._selector.select(timeout):
+            try:
+                chunk = os.read(self._pipe, 1 << 16)
+            except BlockingIOError:
+                chunk = None
+            if chunk == b"":
+                self._finish_eof()
+            elif chunk:
+                self._buffer += chunk
+                *lines, self._buffer = self._buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        event = json.loads(line)
+                        self._apply(event)
+                        events.append(event)
+        if not self.done and self.deadline_s is not None and self.elapsed > self.deadline_s:
+            self._finish(
+                "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
+            )
+        return events
+
+    def wait(self, on_event: Callable[[Event], None] | None = None, timeout: float = 0.2) -> RunResult:
+        """Block until the run ends (for the CLI and tests; the page polls instead)."""
+        self.start()
+        while not self.done:
+            for event in self.poll(timeout):
+                if on_event is not None:
+                    on_event(event)
+        return self.result()
+
+    def _apply(self, event: Event) -> None:
+        kind = event.get("event")
+        mode = event.get("mode", "")
+        if kind == "started":
+            self.machine = Machine.from_dict(event["machine"])
+        elif kind == "mode_started":
+            self.mode_started_at[mode] = self.mode_started_at.get(mode, time.monotonic())
+        elif kind == "task":
+            self.task_counts[mode] = self.task_counts.get(mode, 0) + 1
+        elif kind == "mode_finished":
+            self.runs.append(ModeRun.from_dict(event["run"]))
+            self.mode_finished_at[mode] = time.monotonic()
+        elif kind == "error":
+            self.errors.append(str(event.get("message")))
+        elif kind == "done":
+            self._finish("complete", None)
+
+    def _finish_eof(self) -> None:
+        """The worker closed its pipe without saying done: it failed or was killed."""
+        code = end_process_group(self._proc) if self._proc is not None else None
+        reason = "; ".join(self.errors) or self._stderr_tail() or "no message"
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        self._finish("crashed", f"the experiment's process ended early ({how}): {reason}")
+
+    def _stderr_tail(self) -> str:
+        if self._tmp is None:
+            return ""
+        try:
+            data = (self._tmp / "worker.stderr").read_bytes()[-STDERR_TAIL_BYTES:]
+        except OSError:
+            return ""
+        lines = [line for line in data.decode(errors="replace").splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+    def _finish(self, status: str, message: str | None) -> None:
+        self.status = status
+        self.message = message
+        if status == "complete" and self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=EXIT_GRACE_S)  # let it exit on its own; close() ends the rest
+        self.close()
+
+    def cancel(self) -> None:
+        if not self.done:
+            self._finish("cancelled", "cancelled before it finished")
+        self.close()
+
+    def close(self) -> None:
+        """End the worker's process group, the embedded server and the temp folder. Idempotent."""
+        if self._proc is not None:
+            end_process_group(self._proc)
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        if self.status is None and self._proc is not None:
+            self.status, self.message = "cancelled", "ended before it finished"
+
+    def progress(self) -> list[ModeProgress]:
+        per_mode = self.settings.tasks * self.settings.repeats
+        now = time.monotonic()
+        rows = []
+        for mode in self.settings.modes:
+            started = self.mode_started_at.get(mode)
+            finished = sum(1 for run in self.runs if run.mode == mode) == self.settings.repeats
+            state = "finished" if finished else "running" if started is not None else "waiting"
+            end = self.mode_finished_at.get(mode, now) if finished else now
+            elapsed = end - started if started is not None else 0.0
+            rows.append(
+                ModeProgress(mode, min(self.task_counts.get(mode, 0), per_mode), per_mode, state, elapsed)
+            )
+        return rows
+
+    def result(self) -> RunResult:
+        """What was measured so far: the whole run, or the modes that finished before it ended."""
+        return RunResult(
+            settings=self.settings,
+            machine=self.machine or current_machine(self.settings.start_method),
+            runs=tuple(self.runs),
+            status=self.status or "cancelled",
+            message=self.message,
+            target_url=self.target_url,
+        )
+
+    def __enter__(self) -> Experiment:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def run_experiment(
+    settings: RunSettings,
+    on_event: Callable[[Event], None] | None = None,
+    *,
+    python: str | None = None,
+    target_url: str | None = None,
+    deadline_s: float | None = None,
+) -> RunResult:
+    """Run one experiment to the end in a child process and return its result."""
+    with Experiment(settings, python=python, target_url=target_url, deadline_s=deadline_s) as experiment:
+        result = experiment.wait(on_event)
+    if result.status == "crashed" and not result.runs:
+        raise RunFailed(result.message or "the experiment's process failed")
+    return result

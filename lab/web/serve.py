@@ -1,0 +1,65 @@
+"""The server child: uvicorn serving `lab.web.app` on a socket the runner bound and passed in.
+
+The runner binds and listens on a free loopback port before starting this
+process and hands over the descriptor, so the port is known at once, no other
+program can take it, and connections made while the app is still importing
+wait in the backlog instead of being refused. With `--workers N` uvicorn's
+supervisor spawns N processes that share that one listening socket; each
+imports the app by its import string and reads its settings from the
+environment.
+
+    python -m lab.web.serve --fd 5 --workers 2 --threadpool 40 --ready-dir /tmp/x
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from lab.procs import set_parent_death_signal
+from lab.server import raise_open_file_limit
+from lab.web.app import ENV_READY_DIR, ENV_THREADPOOL
+
+APP_IMPORT_STRING = "lab.web.app:create_app"
+BACKLOG = 2048
+
+
+def config(workers: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        APP_IMPORT_STRING,
+        factory=True,
+        workers=workers,
+        backlog=BACKLOG,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=0,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab.web.serve")
+    parser.add_argument("--fd", type=int, required=True, help="a listening TCP socket to serve")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threadpool", type=int, required=True)
+    parser.add_argument("--ready-dir", required=True, help="each worker touches a file here once started")
+    args = parser.parse_args(argv)
+    set_parent_death_signal()
+    raise_open_file_limit()
+    os.environ[ENV_THREADPOOL] = str(args.threadpool)
+    os.environ[ENV_READY_DIR] = args.ready_dir
+    listener = socket.socket(fileno=args.fd)
+    settings = config(args.workers)
+    if args.workers > 1:
+        Multiprocess(settings, sockets=[listener]).run()
+    else:
+        uvicorn.Server(settings).run(sockets=[listener])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

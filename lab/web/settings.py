@@ -1,0 +1,184 @@
+"""The web lab's settings and endpoints, validated in one place for the CLI and the page.
+
+`WebSettings.create` is the only way raw input becomes settings, as
+`RunSettings.create` is for the CPU and I/O labs: it parses, checks ranges and
+fills defaults, raising `InvalidSettings` with a one-line message. The
+theoretical ceilings live here too, since they follow from the settings alone
+(plus, for CPU work, the measured single-core rate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lab.errors import InvalidSettings
+from lab.settings import positive_seconds, whole
+from lab.workloads import WORKLOADS
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint of the measured app: what a request does and where it runs."""
+
+    name: str
+    work: str  # "wait" or "cpu"
+    handler: str  # "def" or "async def"
+    blocks_loop: bool
+    summary: str
+
+    @property
+    def probed(self) -> bool:
+        """A ping probe runs beside CPU work and blocking calls: the loads that can starve the loop."""
+        return self.work == "cpu" or self.blocks_loop
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    e.name: e
+    for e in (
+        Endpoint("def_wait", "wait", "def", False, "time.sleep in a plain def: runs in AnyIO's thread pool"),
+        Endpoint("async_wait", "wait", "async def", False, "await asyncio.sleep: waits on the event loop"),
+        Endpoint("async_blocking", "wait", "async def", True, "time.sleep in an async def: blocks the loop"),
+        Endpoint("def_cpu", "cpu", "def", False, "pure-Python squares loop in a plain def: the thread pool"),
+        Endpoint("async_cpu", "cpu", "async def", True, "pure-Python squares loop in an async def: the loop"),
+    )
+}
+PROBE_ENDPOINT = "ping"
+
+MAX_CLIENTS = 2000
+MAX_REQUESTS = 100_000
+MAX_DURATION_S = 60.0
+MAX_LATENCY_MS = 10_000
+MAX_THREADPOOL = 1000
+MAX_SERVER_WORKERS = 32
+DEFAULT_CLIENTS = 100
+DEFAULT_DURATION_S = 3.0
+DEFAULT_LATENCY_MS = 200
+DEFAULT_SIZE = 200_000  # about 20 ms of pure Python on a laptop core: long enough to see a blocked loop
+DEFAULT_THREADPOOL = 40  # AnyIO's default number of thread tokens
+REQUEST_MODE_LIMIT_S = 60.0  # a --requests run is cut off here, so a stalled server cannot hang it
+PROBE_INTERVAL_S = 0.05
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What to load: which endpoints, how many clients, for how long or how many requests."""
+
+    endpoints: tuple[str, ...]
+    clients: int = DEFAULT_CLIENTS
+    duration_s: float | None = DEFAULT_DURATION_S
+    requests: int | None = None
+    latency_ms: int = DEFAULT_LATENCY_MS
+    size: int = DEFAULT_SIZE
+    threadpool: int = DEFAULT_THREADPOOL
+    server_workers: int = 1
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        endpoints: Any = None,
+        clients: Any = None,
+        requests: Any = None,
+        duration: Any = None,
+        latency_ms: Any = None,
+        size: Any = None,
+        threadpool: Any = None,
+        server_workers: Any = None,
+    ) -> WebSettings:
+        """Validate raw values (ints or strings); None means the default."""
+        requests, duration = blank_to_none(requests), blank_to_none(duration)
+        if requests is not None and duration is not None:
+            raise InvalidSettings("give --requests or --duration, not both")
+        count = None if requests is None else whole("requests", requests, 0, 1, MAX_REQUESTS)
+        seconds = None
+        if count is None:
+            seconds = positive_seconds("duration", duration, DEFAULT_DURATION_S)
+            if seconds > MAX_DURATION_S:
+                raise InvalidSettings(f"--duration must be at most {MAX_DURATION_S:g} seconds, got {duration!r}")
+        return cls(
+            endpoints=tuple(ENDPOINTS) if blank_to_none(endpoints) is None else parse_endpoints(endpoints),
+            clients=whole("clients", clients, DEFAULT_CLIENTS, 1, MAX_CLIENTS),
+            duration_s=seconds,
+            requests=count,
+            latency_ms=whole("latency-ms", latency_ms, DEFAULT_LATENCY_MS, 0, MAX_LATENCY_MS),
+            size=whole("size", size, DEFAULT_SIZE, 1, WORKLOADS["squares"].max_size),
+            threadpool=whole("threadpool", threadpool, DEFAULT_THREADPOOL, 1, MAX_THREADPOOL),
+            server_workers=whole("server-workers", server_workers, 1, 1, MAX_SERVER_WORKERS),
+        )
+
+    @property
+    def window_s(self) -> float:
+        """How long one endpoint may be loaded before requests still in flight are cut off."""
+        return self.duration_s if self.duration_s is not None else REQUEST_MODE_LIMIT_S
+
+    def describe_load(self) -> str:
+        amount = f"{self.requests:,} requests" if self.requests is not None else f"{self.duration_s:g} s"
+        return (
+            f"{self.clients:,} clients, {amount} per endpoint, {self.latency_ms} ms latency, "
+            f"size {self.size:,}, thread pool {self.threadpool}, {self.server_workers} server worker(s)"
+        )
+
+    def ceiling(self, endpoint: str, single_core_rate: float | None, usable_cores: float) -> float | None:
+        """The best requests/s the endpoint could reach here; None where nothing bounds it.
+
+        Waiting endpoints are bounded by how many requests can wait at once:
+        every client (async_wait), one per pool thread (def_wait) or one per
+        event loop (async_blocking), each for `latency_ms`. CPU endpoints run
+        one request at a time per process (the GIL), on at most as many cores
+        as the machine lets this process use.
+        """
+        info = ENDPOINTS[endpoint]
+        workers = self.server_workers
+        if info.work == "cpu":
+            if not single_core_rate:
+                return None
+            return single_core_rate * min(self.clients, workers, usable_cores)
+        if self.latency_ms == 0:
+            return None
+        at_once = {
+            "async_wait": self.clients,
+            "def_wait": min(self.clients, self.threadpool * workers),
+            "async_blocking": min(self.clients, workers),
+        }[endpoint]
+        return at_once / (self.latency_ms / 1000)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["endpoints"] = list(self.endpoints)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WebSettings:
+        return cls.create(
+            endpoints=data.get("endpoints"),
+            clients=data.get("clients"),
+            requests=data.get("requests"),
+            duration=data.get("duration_s"),
+            latency_ms=data.get("latency_ms"),
+            size=data.get("size"),
+            threadpool=data.get("threadpool"),
+            server_workers=data.get("server_workers"),
+        )
+
+
+def blank_to_none(value: Any) -> Any:
+    """An empty form field or CLI value means "the default", like None."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def parse_endpoints(value: Any) -> tuple[str, ...]:
+    """'def_wait,async_wait' or a list -> a tuple of known endpoints, in order, without repeats."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names: list[str] = []
+    for item in items:
+        name = str(item).strip()
+        if not name:
+            continue
+        if name not in ENDPOINTS:
+            raise InvalidSettings(f"unknown endpoint {name!r}; choose from {', '.join(ENDPOINTS)}")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise InvalidSettings("choose at least one endpoint")
+    return tuple(names)
