@@ -9,6 +9,7 @@ itself. Nothing here measures or renders; the page decides where they go.
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,6 +18,7 @@ from plotly.subplots import make_subplots
 from lab.history import Run
 from lab.results import ModeSummary, TaskSpan
 from lab.settings import MODES
+from lab.takeaway import format_seconds
 
 MODE_COLOURS: dict[str, str] = {
     "batch": "#6E6E6E",
@@ -33,17 +35,19 @@ IDEAL_COLOUR = "#1B7F3B"
 TEMPLATE = "plotly_white"
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 14}
 
+RIGHT_MARGIN_PX = 180
 MIN_FILL_ALPHA = 0.04
 TIMELINE_ROW_PX = 22
+THIN_ROW_PX = 10
 TIMELINE_PANEL_PX = 40
-TIMELINE_TITLE_PX = 56
+TIMELINE_TITLE_PX = 70
 TIMELINE_MARGIN_PX = 190
 MAX_TIMELINE_HEIGHT = 1800
 MAX_LABELLED_WORKERS = 30
 SHADING_NOTE = (
-    "Fill = CPU share of the task's time: <b>solid</b> ran on a CPU throughout · "
-    "<b>pale</b> waited part of the time (for the GIL, I/O or sleep) · "
-    "<b>outline</b> only waited · <span style='color:" + FAILED_COLOUR + "'><b>red</b></span> failed"
+    "Fill shows each task's CPU share: <b>solid</b> = on a CPU throughout · "
+    "<b>pale</b> = partly waiting (for the GIL, I/O or sleep)<br>"
+    "<b>outline</b> = only waiting · <span style='color:" + FAILED_COLOUR + "'><b>red ✕</b></span> = failed"
 )
 
 
@@ -66,8 +70,9 @@ def plural(count: float, word: str) -> str:
     return f"{count:g} {word}{'' if count == 1 else 's'}"
 
 
-def format_seconds(seconds: float) -> str:
-    return f"{seconds:.3g} s"
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort 'worker-2' before 'worker-10'."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part)
 
 
 def styled(fig: go.Figure, title: str, height: int = 440) -> go.Figure:
@@ -76,7 +81,7 @@ def styled(fig: go.Figure, title: str, height: int = 440) -> go.Figure:
         title={"text": title, "x": 0.01, "xanchor": "left"},
         font=FONT,
         height=height,
-        margin={"l": 70, "r": 30, "t": 80, "b": 60},
+        margin={"l": 70, "r": RIGHT_MARGIN_PX, "t": 80, "b": 60},
         showlegend=False,
         hoverlabel={"font_size": 13},
     )
@@ -122,9 +127,6 @@ def time_chart(result: Run) -> go.Figure:
             y=[s.seconds for s in summaries],
             marker_color=[mode_colour(s.mode) for s in summaries],
             error_y=error_y,
-            text=[format_seconds(s.seconds) + failure_note(s) for s in summaries],
-            textposition="outside",
-            cliponaxis=False,
             customdata=[[s.seconds_min, s.seconds_max, s.repeats] for s in summaries],
             hovertemplate=(
                 "<b>%{x}</b><br>median %{y:.3f} s<br>min %{customdata[0]:.3f} s · "
@@ -132,6 +134,15 @@ def time_chart(result: Run) -> go.Figure:
             ),
         )
     )
+    for summary in summaries:
+        fig.add_annotation(
+            x=summary.mode,
+            y=summary.seconds_max,
+            text=format_seconds(summary.seconds) + failure_note(summary),
+            showarrow=False,
+            yanchor="bottom",
+            yshift=4,
+        )
     top = max(max(s.seconds_max for s in summaries), 1e-9)
     fig.update_yaxes(title_text="seconds (wall clock, lower is better)", range=[0, top * 1.2])
     fig.update_xaxes(title_text="mode")
@@ -150,6 +161,17 @@ def ideal_speedup(result: Run) -> tuple[float, str]:
             return float(tasks), f"ideal: {plural(tasks, 'task')}"
         return float(cores), f"ideal: {plural(cores, 'usable core')}"
     return float(tasks), f"ideal: {plural(tasks, 'task')}"
+
+
+def reference_line(fig: go.Figure, y: float, label: str, colour: str, dash: str) -> None:
+    """A horizontal line across the plot, labelled in the right margin where no bar covers it."""
+    fig.add_hline(
+        y=y,
+        line={"color": colour, "dash": dash, "width": 1.5},
+        annotation_text=label,
+        annotation_position="right",
+        annotation_font={"color": colour, "size": 13},
+    )
 
 
 def speedup_chart(result: Run) -> go.Figure:
@@ -174,20 +196,11 @@ def speedup_chart(result: Run) -> go.Figure:
         )
     )
     ideal, ideal_label = ideal_speedup(result)
-    fig.add_hline(
-        y=1.0,
-        line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1.5},
-        annotation_text=f"{base} (1×)",
-        annotation_position="bottom left",
-        annotation_font_color=REFERENCE_COLOUR,
-    )
-    fig.add_hline(
-        y=ideal,
-        line={"color": IDEAL_COLOUR, "dash": "dash", "width": 1.5},
-        annotation_text=ideal_label,
-        annotation_position="top right",
-        annotation_font_color=IDEAL_COLOUR,
-    )
+    if ideal == 1.0:
+        reference_line(fig, 1.0, f"{base} (1×) =<br>{ideal_label}", IDEAL_COLOUR, "dash")
+    else:
+        reference_line(fig, 1.0, f"{base} (1×)", REFERENCE_COLOUR, "dot")
+        reference_line(fig, ideal, ideal_label, IDEAL_COLOUR, "dash")
     top = max([*values, ideal, 1.0])
     fig.update_yaxes(title_text=f"speedup (× {base})", range=[0, top * 1.2])
     fig.update_xaxes(title_text="mode")
@@ -216,21 +229,9 @@ def cores_chart(result: Run) -> go.Figure:
             ),
         )
     )
-    fig.add_hline(
-        y=usable,
-        line={"color": IDEAL_COLOUR, "dash": "dash", "width": 1.5},
-        annotation_text=f"usable cores: {usable:g}",
-        annotation_position="top right",
-        annotation_font_color=IDEAL_COLOUR,
-    )
+    reference_line(fig, usable, f"usable cores: {usable:g}", IDEAL_COLOUR, "dash")
     if usable != 1:
-        fig.add_hline(
-            y=1.0,
-            line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1.5},
-            annotation_text="1 core",
-            annotation_position="bottom left",
-            annotation_font_color=REFERENCE_COLOUR,
-        )
+        reference_line(fig, 1.0, "1 core", REFERENCE_COLOUR, "dot")
     top = max([*(s.cores_busy for s in summaries), usable, 1.0])
     fig.update_yaxes(title_text="cores busy", range=[0, top * 1.2])
     fig.update_xaxes(title_text="mode")
@@ -242,10 +243,10 @@ def worker_order(spans: tuple[TaskSpan, ...]) -> list[str]:
     first: dict[str, float] = {}
     for span in spans:
         first[span.worker] = min(first.get(span.worker, span.start), span.start)
-    return sorted(first, key=lambda worker: (first[worker], worker))
+    return sorted(first, key=lambda worker: (first[worker], natural_key(worker)))
 
 
-def span_bars(mode: str, spans: list[TaskSpan], failed: bool) -> go.Bar:
+def span_bars(mode: str, spans: list[TaskSpan], failed: bool, outline: float = 1.0) -> go.Bar:
     """One horizontal bar per task; fill opacity follows CPU share, the outline keeps waits visible."""
     colour = FAILED_COLOUR if failed else mode_colour(mode)
     return go.Bar(
@@ -256,29 +257,51 @@ def span_bars(mode: str, spans: list[TaskSpan], failed: bool) -> go.Bar:
         x=[span.wall for span in spans],
         marker={
             "color": [rgba(colour, fill_alpha(span.cpu_share)) for span in spans],
-            "line": {"color": colour, "width": 2 if failed else 1},
+            "line": {"color": colour, "width": 2 * outline if failed else outline},
         },
-        customdata=[
-            [
-                html.escape(span.worker),
-                span.index,
-                span.start,
-                span.end,
-                span.cpu,
-                span.waited,
-                span.cpu_share * 100,
-                html.escape(f"error: {span.error or 'failed'}" if not span.ok else "ok"),
-            ]
-            for span in spans
-        ],
-        hovertemplate=(
-            "<b>%{customdata[0]}</b> · task %{customdata[1]}<br>"
-            "start %{customdata[2]:.3f} s → end %{customdata[3]:.3f} s<br>"
-            "CPU %{customdata[4]:.3f} s · waited %{customdata[5]:.3f} s<br>"
-            "CPU share %{customdata[6]:.0f}%<br>%{customdata[7]}"
-            f"<extra>{html.escape(mode)}</extra>"
-        ),
+        customdata=span_hover_data(spans),
+        hovertemplate=span_hover_template(mode),
         showlegend=False,
+    )
+
+
+def failure_marks(mode: str, spans: list[TaskSpan]) -> go.Scatter:
+    """A red cross where each failed task ended: a task that failed at once has no bar to see."""
+    return go.Scatter(
+        mode="markers",
+        name=f"{mode} (failed)",
+        x=[span.end for span in spans],
+        y=[span.worker for span in spans],
+        marker={"symbol": "x", "size": 10, "color": FAILED_COLOUR},
+        customdata=span_hover_data(spans),
+        hovertemplate=span_hover_template(mode),
+        showlegend=False,
+    )
+
+
+def span_hover_data(spans: list[TaskSpan]) -> list[list[object]]:
+    return [
+        [
+            html.escape(span.worker),
+            span.index,
+            span.start,
+            span.end,
+            span.cpu,
+            span.waited,
+            span.cpu_share * 100,
+            html.escape(f"error: {span.error or 'failed'}" if not span.ok else "ok"),
+        ]
+        for span in spans
+    ]
+
+
+def span_hover_template(mode: str) -> str:
+    return (
+        "<b>%{customdata[0]}</b> · task %{customdata[1]}<br>"
+        "start %{customdata[2]:.3f} s → end %{customdata[3]:.3f} s<br>"
+        "CPU %{customdata[4]:.3f} s · waited %{customdata[5]:.3f} s<br>"
+        "CPU share %{customdata[6]:.0f}%<br>%{customdata[7]}"
+        f"<extra>{html.escape(mode)}</extra>"
     )
 
 
@@ -287,7 +310,8 @@ def timeline_chart(result: Run) -> go.Figure:
 
     Bars are shaded by CPU share, so pure-Python threads appear as pale bars
     (each waits for the GIL most of the time), processes and GIL-releasing C
-    code as solid bars, and waiting work as outlines.
+    code as solid bars, and waiting work as outlines. With many workers the
+    rows get thinner, so the figure never grows past MAX_TIMELINE_HEIGHT.
     """
     title = "Task timeline (representative repeat of each mode)"
     summaries = result.summaries()
@@ -297,8 +321,12 @@ def timeline_chart(result: Run) -> go.Figure:
             "No per-task spans to draw: runs imported from CSV keep only their per-mode summaries.",
         )
     workers = {s.mode: worker_order(s.tasks) for s in summaries}
-    panel_px = [TIMELINE_PANEL_PX + TIMELINE_ROW_PX * max(1, len(workers[s.mode])) for s in summaries]
-    height = min(MAX_TIMELINE_HEIGHT, TIMELINE_MARGIN_PX + sum(panel_px) + TIMELINE_TITLE_PX * len(summaries))
+    rows_per_panel = [max(1, len(workers[s.mode])) for s in summaries]
+    fixed_px = TIMELINE_MARGIN_PX + (TIMELINE_PANEL_PX + TIMELINE_TITLE_PX) * len(summaries)
+    row_px = min(TIMELINE_ROW_PX, (MAX_TIMELINE_HEIGHT - fixed_px) / sum(rows_per_panel))
+    panel_px = [TIMELINE_PANEL_PX + row_px * rows for rows in rows_per_panel]
+    height = round(fixed_px + row_px * sum(rows_per_panel))
+    outline = 1.0 if row_px >= THIN_ROW_PX else 0.5
     fig = make_subplots(
         rows=len(summaries),
         cols=1,
@@ -314,15 +342,19 @@ def timeline_chart(result: Run) -> go.Figure:
     for row, summary in enumerate(summaries, start=1):
         done = [span for span in summary.tasks if span.ok]
         failed = [span for span in summary.tasks if not span.ok]
-        for spans, is_failed in ((done, False), (failed, True)):
-            if spans:
-                fig.add_trace(span_bars(summary.mode, spans, is_failed), row=row, col=1)
+        if done:
+            fig.add_trace(span_bars(summary.mode, done, failed=False, outline=outline), row=row, col=1)
+        if failed:
+            fig.add_trace(span_bars(summary.mode, failed, failed=True, outline=outline), row=row, col=1)
+            fig.add_trace(failure_marks(summary.mode, failed), row=row, col=1)
         rows = workers[summary.mode]
         fig.update_yaxes(
             categoryorder="array",
             categoryarray=rows,
             autorange="reversed",
             showticklabels=len(rows) <= MAX_LABELLED_WORKERS,
+            tickmode="array" if len(rows) <= MAX_LABELLED_WORKERS else "auto",
+            tickvals=rows if len(rows) <= MAX_LABELLED_WORKERS else None,
             title_text=plural(len(rows), "worker") if len(rows) > MAX_LABELLED_WORKERS else None,
             tickfont={"size": 11},
             row=row,
@@ -355,22 +387,35 @@ def timeline_chart(result: Run) -> go.Figure:
         font={"size": 12},
     )
     styled(fig, title, height=height)
-    fig.update_layout(barmode="overlay", bargap=0.25, margin={"b": 110})
+    fig.update_layout(barmode="overlay", bargap=0.25, margin={"b": 130})
     return fig
 
 
 def history_speedup_chart(history_df: pd.DataFrame) -> go.Figure:
-    """Speedup of each mode across the history's runs; takes `lab.history.modes_table(history)`."""
+    """Speedup of each mode across the history's runs; takes `lab.history.modes_table(history)`.
+
+    A mode whose tasks failed is left out (and counted in a note): a mode that
+    failed fast would otherwise plot as a huge, meaningless speedup.
+    """
     title = "Speedup by mode across runs"
     if history_df.empty:
         return empty_figure(title, "No runs yet.")
+    clean = history_df["speedup"].notna()
+    if "failed" in history_df:
+        clean &= history_df["failed"].fillna(0) == 0
+    if "error" in history_df:
+        clean &= history_df["error"].isna()
+    usable = history_df[clean]
+    left_out = len(history_df) - len(usable)
+    if usable.empty:
+        return empty_figure(title, "No mode has finished without failures yet.")
     runs = history_df.drop_duplicates("run").sort_values("run")
     labels = runs["label"] if "label" in runs else runs["run"].map(lambda number: f"#{number}")
-    present = list(dict.fromkeys(history_df["mode"]))
+    present = list(dict.fromkeys(usable["mode"]))
     ordered = [mode for mode in MODES if mode in present] + [mode for mode in present if mode not in MODES]
     fig = go.Figure()
     for mode in ordered:
-        rows = history_df[history_df["mode"] == mode].sort_values("run")
+        rows = usable[usable["mode"] == mode].sort_values("run")
         fig.add_trace(
             go.Scatter(
                 x=rows["run"],
@@ -382,15 +427,26 @@ def history_speedup_chart(history_df: pd.DataFrame) -> go.Figure:
                 hovertemplate=f"<b>{html.escape(mode)}</b><br>run %{{x}}<br>%{{y:.2f}}×<extra></extra>",
             )
         )
-    fig.add_hline(
-        y=1.0,
-        line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1.5},
-        annotation_text="baseline (1×)",
-        annotation_position="bottom left",
-        annotation_font_color=REFERENCE_COLOUR,
-    )
+    reference_line(fig, 1.0, "baseline (1×)", REFERENCE_COLOUR, "dot")
     fig.update_xaxes(title_text="run", tickmode="array", tickvals=list(runs["run"]), ticktext=list(labels))
     fig.update_yaxes(title_text="speedup (× baseline, batch when it ran)", rangemode="tozero")
+    if left_out:
+        fig.add_annotation(
+            text=f"{plural(left_out, 'mode result')} with failed tasks left out",
+            x=1,
+            y=0,
+            xref="paper",
+            yref="paper",
+            xanchor="right",
+            yanchor="top",
+            yshift=-50,
+            showarrow=False,
+            font={"size": 12, "color": FAILED_COLOUR},
+        )
     styled(fig, title)
-    fig.update_layout(showlegend=True, legend={"title": {"text": "mode"}})
+    fig.update_layout(
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "y": 1.04, "yanchor": "bottom", "title": {"text": "mode "}},
+        margin={"t": 120, "b": 90},
+    )
     return fig

@@ -260,6 +260,7 @@ MODES_TABLE_COLUMNS = (
     "speedup",
     "cores_busy",
     "failed",
+    "error",
 )
 
 
@@ -276,6 +277,7 @@ def modes_table(history: list[Run]) -> pd.DataFrame:
             "speedup": summary.speedup,
             "cores_busy": summary.cores_busy,
             "failed": summary.failed,
+            "error": summary.error,
         }
         for number, run in enumerate(history, start=1)
         for summary in run.summaries()

@@ -95,7 +95,9 @@ class WebSettings:
         if count is None:
             seconds = positive_seconds("duration", duration, DEFAULT_DURATION_S)
             if seconds > MAX_DURATION_S:
-                raise InvalidSettings(f"--duration must be at most {MAX_DURATION_S:g} seconds, got {duration!r}")
+                raise InvalidSettings(
+                    f"--duration must be at most {MAX_DURATION_S:g} seconds, got {duration!r}"
+                )
         return cls(
             endpoints=tuple(ENDPOINTS) if blank_to_none(endpoints) is None else parse_endpoints(endpoints),
             clients=whole("clients", clients, DEFAULT_CLIENTS, 1, MAX_CLIENTS),

@@ -1,0 +1,234 @@
+"""The `http` workload's network part: GET a URL and stream the body to a file.
+
+`download` (requests) serves the blocking modes; `download_async` (aiohttp)
+serves the native asyncio mode. aiohttp was chosen by measurement
+(benchmarks/async_clients.py): at 1,000 concurrent GETs it used about 0.4 CPU
+seconds where httpx used about 25. Both raise `DownloadError` with the same
+one-line messages, so a failed task reads the same in every mode. Each call
+makes a fresh request (no shared requests.Session): tasks run in many threads
+and processes. aiohttp loads on first use, so blocking workers never import it.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from http import HTTPStatus
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+
+if TYPE_CHECKING:
+    import aiohttp
+
+CHUNK_BYTES = 64 * 1024
+
+
+class DownloadError(Exception):
+    """A download that failed; str() is one line naming the cause."""
+
+
+def where(url: str) -> str:
+    """host:port of a URL, checked: the part of every message that says who failed."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise DownloadError(f"invalid URL {url[:80]!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise DownloadError(f"invalid URL {url[:80]!r}: only http and https are fetched")
+    if not parts.hostname:
+        raise DownloadError(f"invalid URL {url[:80]!r}: no host")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{port or (443 if scheme == 'https' else 80)}"
+
+
+def timed_out(timeout_s: float, target: str) -> str:
+    return f"timed out after {timeout_s:g} s waiting for {target}"
+
+
+def body_too_large(max_bytes: int) -> str:
+    return f"body larger than {max_bytes:,} bytes"
+
+
+def http_status(status: int, reason: str | None, url: str) -> str:
+    if not reason:
+        with suppress(ValueError):
+            reason = HTTPStatus(status).phrase
+    return f"HTTP {status} {reason or ''}".rstrip() + f" from {url}"
+
+
+def os_error_message(error: OSError, target: str, timeout_s: float) -> str:
+    """The same words for the same socket failure, whichever client saw it."""
+    host = target.rsplit(":", 1)[0]
+    if isinstance(error, socket.gaierror):
+        return f"could not resolve host {host}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"connection refused by {target}"
+    if isinstance(error, TimeoutError):
+        return timed_out(timeout_s, target)
+    if isinstance(error, ConnectionResetError):
+        return f"connection reset by {target}"
+    return f"connection to {target} failed: {error.strerror or one_line(error)}"
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and everything it wraps: causes, contexts, urllib3's `reason`, nested args."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def requests_message(error: requests.RequestException, url: str, target: str, timeout_s: float) -> str:
+    chain = list(causes(error))
+    for cause in chain:
+        if isinstance(cause, (socket.gaierror, ConnectionRefusedError)):
+            return os_error_message(cause, target, timeout_s)
+    if any(is_timeout(cause) for cause in chain):
+        return timed_out(timeout_s, target)
+    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
+        return f"invalid URL {url[:80]!r}: {error}"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return f"connection to {target} broke off mid-body"
+    for cause in chain:
+        if isinstance(cause, OSError) and not isinstance(cause, requests.RequestException):
+            return os_error_message(cause, target, timeout_s)
+    return f"request to {target} failed: {one_line(error)}"
+
+
+def is_timeout(error: BaseException) -> bool:
+    """urllib3 files a refused or unresolved connection under ConnectTimeoutError too; that is no timeout."""
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return False
+    timeouts = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+    return isinstance(error, timeouts)
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]
+
+
+def open_output(path: Path) -> IO[bytes]:
+    try:
+        return path.open("wb")
+    except OSError as exc:
+        raise DownloadError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+def write_chunk(file: IO[bytes], chunk: bytes, path: Path) -> None:
+    """Disk errors become DownloadError here, so they are never mistaken for network ones."""
+    try:
+        file.write(chunk)
+    except OSError as exc:
+        raise DownloadError(f"could not write {path}: {exc.strerror or exc}") from None
+
+
+def check_length(content_length: int | None, max_bytes: int) -> None:
+    if content_length is not None and content_length > max_bytes:
+        raise DownloadError(body_too_large(max_bytes))
+
+
+def download(url: str, path: Path, timeout_s: float, max_bytes: int) -> int:
+    """GET `url`, stream the body to `path` and return the bytes received.
+
+    timeout_s bounds the connect, each read, and (checked between chunks) the
+    whole download. A failed download removes its partial file.
+    """
+    target = where(url)
+    deadline = time.monotonic() + timeout_s
+    received = 0
+    try:
+        with requests.get(url, stream=True, timeout=(timeout_s, timeout_s)) as response:
+            if response.status_code >= 400:
+                raise DownloadError(http_status(response.status_code, response.reason, url))
+            length = response.headers.get("Content-Length")
+            check_length(int(length) if length and length.isdigit() else None, max_bytes)
+            with open_output(path) as file:
+                for chunk in response.iter_content(CHUNK_BYTES):
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise DownloadError(body_too_large(max_bytes))
+                    if time.monotonic() > deadline:
+                        raise DownloadError(timed_out(timeout_s, target))
+                    write_chunk(file, chunk, path)
+    except DownloadError:
+        remove_partial(path)
+        raise
+    except requests.RequestException as exc:
+        remove_partial(path)
+        raise DownloadError(requests_message(exc, url, target, timeout_s)) from None
+    return received
+
+
+def remove_partial(path: Path) -> None:
+    with suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def open_async_session() -> aiohttp.ClientSession:
+    """A session with no connection cap (aiohttp's default of 100 would quietly limit concurrency).
+
+    Use it as `async with open_async_session() as session:` inside a running event loop.
+    """
+    import aiohttp
+
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
+
+
+async def download_async(
+    session: aiohttp.ClientSession, url: str, path: Path, timeout_s: float, max_bytes: int
+) -> int:
+    """The asyncio twin of `download`: same checks, same messages; timeout_s bounds the whole download."""
+    import aiohttp
+
+    target = where(url)
+    timeout = aiohttp.ClientTimeout(total=timeout_s, connect=timeout_s, sock_read=timeout_s)
+    received = 0
+    try:
+        async with session.get(url, timeout=timeout) as response:
+            if response.status >= 400:
+                raise DownloadError(http_status(response.status, response.reason, url))
+            check_length(response.content_length, max_bytes)
+            with open_output(path) as file:
+                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise DownloadError(body_too_large(max_bytes))
+                    write_chunk(file, chunk, path)
+    except DownloadError:
+        remove_partial(path)
+        raise
+    except (aiohttp.ClientError, OSError) as exc:
+        remove_partial(path)
+        raise DownloadError(aiohttp_message(exc, url, target, timeout_s)) from None
+    return received
+
+
+def aiohttp_message(error: Exception, url: str, target: str, timeout_s: float) -> str:
+    import aiohttp
+
+    if isinstance(error, TimeoutError):
+        return timed_out(timeout_s, target)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return os_error_message(error.os_error, target, timeout_s)
+    if isinstance(error, aiohttp.InvalidURL):
+        return f"invalid URL {url[:80]!r}: {error}"
+    if isinstance(error, aiohttp.ClientPayloadError):
+        return f"connection to {target} broke off mid-body"
+    if isinstance(error, OSError) and error.errno is not None:
+        return os_error_message(error, target, timeout_s)
+    return f"request to {target} failed: {one_line(error)}"

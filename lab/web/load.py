@@ -1,0 +1,287 @@
+"""The load generator: N aiohttp clients against one endpoint, cut off when the window closes.
+
+Runs in its own process (`python -m lab.web.load`), never the server's, so the
+clients' CPU time is not the server's. Events go to a dedicated pipe, as the
+CPU lab's worker does, so nothing a library prints can corrupt them. One
+ClientSession carries every client, with an uncapped connector (aiohttp caps
+at 100 connections by default); the ping probe has its own session and a
+single connection. When the window closes, requests still in flight are
+abandoned and counted as cut: a stalled server cannot stretch the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import resource
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from lab.procs import set_parent_death_signal
+from lab.server import raise_open_file_limit
+from lab.web.results import EndpointRun, Probe, Samples
+from lab.web.settings import ENDPOINTS, PROBE_ENDPOINT, PROBE_INTERVAL_S, WebSettings
+from lab.worker import EventWriter
+from lab.workloads import squares, squares_closed_form
+
+PROGRESS_INTERVAL_S = 0.25
+READY_TIMEOUT_S = 30.0
+READY_POLL_S = 0.02
+FAILURE_PAUSE_S = 0.01  # after a failed request, so a refusing server does not get a busy loop
+CALIBRATION_BUDGET_S = 0.3
+NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+Check = Callable[[int, bytes], tuple[int | None, str | None]]
+
+
+class ServerNotReady(Exception):
+    """The server did not answer a ping in time; the runner reports why (often its stderr)."""
+
+
+@dataclass
+class Tally:
+    """What the clients (or the probe) saw so far. Only the event loop's thread touches it."""
+
+    origin: float
+    at: list[float] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    failed: int = 0
+    cut: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    pids: set[int] = field(default_factory=set)
+
+    def answered(self, at: float, latency_s: float, pid: int | None) -> None:
+        self.at.append(round(at - self.origin, 4))
+        self.latency_ms.append(round(latency_s * 1000, 3))
+        if pid is not None:
+            self.pids.add(pid)
+
+    def fail(self, reason: str) -> None:
+        self.failed += 1
+        self.failures[reason] += 1
+
+    @property
+    def finished(self) -> int:
+        return len(self.latency_ms) + self.failed
+
+    def samples(self) -> Samples:
+        return Samples(tuple(self.at), tuple(self.latency_ms))
+
+
+@dataclass
+class Tickets:
+    """A fixed number of requests shared by all clients (`--requests`)."""
+
+    left: int
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+def checker(expected_value: str | None) -> Check:
+    """Every answer is checked: a broken endpoint must fail, never look fast."""
+
+    def check(status: int, body: bytes) -> tuple[int | None, str | None]:
+        if status != 200:
+            return None, f"HTTP {status}"
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None, "the answer is not JSON"
+        if expected_value is not None and data.get("value") != expected_value:
+            return None, "wrong sum of squares"
+        return data.get("pid"), None
+
+    return check
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}"[:160] if text else type(exc).__name__
+
+
+async def one_request(
+    session: aiohttp.ClientSession, url: str, tally: Tally, check: Check, *, stamp_sent: bool = False
+) -> None:
+    sent = time.perf_counter()
+    try:
+        async with session.get(url) as response:
+            body = await response.read()
+            status = response.status
+    except asyncio.CancelledError:
+        tally.cut += 1
+        raise
+    except NETWORK_ERRORS as exc:
+        tally.fail(describe(exc))
+        await asyncio.sleep(FAILURE_PAUSE_S)
+        return
+    received = time.perf_counter()
+    pid, problem = check(status, body)
+    if problem is not None:
+        tally.fail(problem)
+    else:
+        tally.answered(sent if stamp_sent else received, received - sent, pid)
+
+
+async def client(
+    session: aiohttp.ClientSession, url: str, tally: Tally, check: Check, tickets: Tickets | None
+) -> None:
+    """One client: requests back to back until its tickets run out or it is cancelled."""
+    while tickets is None or tickets.take():
+        await one_request(session, url, tally, check)
+
+
+async def probe(url: str, tally: Tally, interval_s: float) -> None:
+    """Ping at a steady rate, one at a time, on a connection of its own."""
+    check = checker(None)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
+        next_at = time.perf_counter()
+        while True:
+            await one_request(session, url, tally, check, stamp_sent=True)
+            next_at = max(next_at + interval_s, time.perf_counter())
+            await asyncio.sleep(next_at - time.perf_counter())
+
+
+async def report_progress(endpoint: str, tally: Tally, events: EventWriter) -> None:
+    while True:
+        await asyncio.sleep(PROGRESS_INTERVAL_S)
+        elapsed = round(time.perf_counter() - tally.origin, 3)
+        events.emit("progress", endpoint=endpoint, requests=tally.finished, elapsed=elapsed)
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def single_core_rate(size: int) -> float:
+    """squares(size) per second on one core, best of a few untimed runs before the load."""
+    best, spent = math.inf, 0.0
+    while spent < CALIBRATION_BUDGET_S:
+        start = time.perf_counter()
+        squares(size)
+        took = time.perf_counter() - start
+        best, spent = min(best, took), spent + took
+    return 1 / max(best, 1e-9)
+
+
+def endpoint_url(base_url: str, endpoint: str, settings: WebSettings) -> str:
+    if ENDPOINTS[endpoint].work == "cpu":
+        return f"{base_url}/{endpoint}?size={settings.size}"
+    return f"{base_url}/{endpoint}?latency_ms={settings.latency_ms}"
+
+
+async def wait_until_ready(base_url: str, ready_dir: Path, workers: int) -> None:
+    """Every worker process has started its app, and the server answers a ping."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if len(list(ready_dir.iterdir())) >= workers:
+                try:
+                    async with session.get(f"{base_url}/{PROBE_ENDPOINT}") as response:
+                        if response.status == 200:
+                            return
+                except NETWORK_ERRORS:
+                    pass
+            await asyncio.sleep(READY_POLL_S)
+    raise ServerNotReady(f"the web server did not answer a ping within {READY_TIMEOUT_S:g} s")
+
+
+async def load(
+    endpoint: str, base_url: str, settings: WebSettings, usable_cores: float, events: EventWriter
+) -> EndpointRun:
+    """Load one endpoint for the window (or the request count) and return what the clients saw."""
+    rate = single_core_rate(settings.size) if ENDPOINTS[endpoint].work == "cpu" else None
+    expected = str(squares_closed_form(settings.size)) if rate is not None else None
+    url = endpoint_url(base_url, endpoint, settings)
+    tickets = Tickets(settings.requests) if settings.requests is not None else None
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=None)
+    ) as session:
+        events.emit(
+            "endpoint_started", endpoint=endpoint, clients=settings.clients, window_s=settings.window_s
+        )
+        cpu_before = cpu_seconds()
+        tally = Tally(origin=time.perf_counter())
+        ping_tally = Tally(origin=tally.origin) if ENDPOINTS[endpoint].probed else None
+        check = checker(expected)
+        clients = [
+            asyncio.create_task(client(session, url, tally, check, tickets)) for _ in range(settings.clients)
+        ]
+        helpers = [asyncio.create_task(report_progress(endpoint, tally, events))]
+        if ping_tally is not None:
+            helpers.append(
+                asyncio.create_task(probe(f"{base_url}/{PROBE_ENDPOINT}", ping_tally, PROBE_INTERVAL_S))
+            )
+        done, pending = await asyncio.wait(clients, timeout=settings.window_s)
+        seconds = time.perf_counter() - tally.origin
+        client_cpu = cpu_seconds() - cpu_before
+        for task in (*pending, *helpers):
+            task.cancel()
+        await asyncio.gather(*pending, *helpers, return_exceptions=True)
+        for task in done:
+            task.result()  # a bug in a client must not pass for a quiet client
+    return EndpointRun(
+        endpoint=endpoint,
+        seconds=round(seconds, 4),
+        ok=len(tally.latency_ms),
+        failed=tally.failed,
+        cut=tally.cut,
+        samples=tally.samples(),
+        ceiling=settings.ceiling(endpoint, rate, usable_cores),
+        single_core_rate=rate,
+        client_cpu_seconds=round(client_cpu, 4),
+        server_processes=len(tally.pids),
+        probe=(
+            Probe(ping_tally.samples(), ping_tally.failed, ping_tally.cut) if ping_tally is not None else None
+        ),
+        failures=tuple(tally.failures.most_common()),
+    )
+
+
+async def run(args: argparse.Namespace, settings: WebSettings, events: EventWriter) -> EndpointRun:
+    base_url = f"http://127.0.0.1:{args.port}"
+    await wait_until_ready(base_url, Path(args.ready_dir), settings.server_workers)
+    return await load(args.endpoint, base_url, settings, args.usable_cores, events)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab.web.load")
+    parser.add_argument("--events-fd", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--endpoint", choices=tuple(ENDPOINTS), required=True)
+    parser.add_argument("--settings", required=True, help="WebSettings as JSON")
+    parser.add_argument("--ready-dir", required=True)
+    parser.add_argument("--usable-cores", type=float, required=True)
+    args = parser.parse_args(argv)
+    set_parent_death_signal()
+    raise_open_file_limit()
+    with os.fdopen(args.events_fd, "w", encoding="utf-8") as stream:
+        events = EventWriter(stream)
+        try:
+            settings = WebSettings.from_dict(json.loads(args.settings))
+            result = asyncio.run(run(args, settings, events))
+        except ServerNotReady as exc:
+            events.emit("error", endpoint=args.endpoint, message=str(exc))
+            return 1
+        except Exception as exc:  # reported to the runner as the run's failure
+            events.emit("error", endpoint=args.endpoint, message=describe(exc))
+            return 1
+        events.emit("endpoint_finished", endpoint=args.endpoint, result=result.to_dict())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,320 @@
+"""The web lab's results as a versioned data model: run -> endpoints -> request samples.
+
+Percentiles, throughput and the ping probe's figures are methods here, so the
+CLI, the page, the CSV and the tests all read the same numbers. The JSON form
+holds the raw samples (a lossless round trip) beside the derived figures for
+readers; `from_dict` rebuilds from the raw fields only. Samples are rounded
+when they are taken (microseconds), so the round trip is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import Any
+
+from lab.errors import ResultsFormatError
+from lab.machine import Machine
+from lab.results import new_run_id, now_iso
+from lab.web.settings import ENDPOINTS, WebSettings
+
+WEB_SCHEMA_VERSION = 1
+WEB_KIND = "web"
+WEB_STATUSES = ("complete", "cancelled", "crashed")
+PERCENTILES = (50, 95, 99)
+
+
+def percentile(ordered: tuple[float, ...], q: float) -> float | None:
+    """The q-th percentile of sorted values, interpolated linearly (numpy's default); None if empty."""
+    if not ordered:
+        return None
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Latencies of the requests that answered, each with the moment (seconds from the start) it was taken.
+
+    For the load that moment is when the answer arrived; for the ping probe it
+    is when the ping was sent, so a blocked loop shows as a gap before a tall point.
+    """
+
+    at: tuple[float, ...] = ()
+    latency_ms: tuple[float, ...] = ()
+
+    @cached_property
+    def ordered(self) -> tuple[float, ...]:
+        return tuple(sorted(self.latency_ms))
+
+    def __len__(self) -> int:
+        return len(self.latency_ms)
+
+    def percentile(self, q: float) -> float | None:
+        return percentile(self.ordered, q)
+
+    @property
+    def max_ms(self) -> float | None:
+        return self.ordered[-1] if self.ordered else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": list(self.at), "latency_ms": list(self.latency_ms)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Samples:
+        at = tuple(float(value) for value in data["at"])
+        latency = tuple(float(value) for value in data["latency_ms"])
+        if len(at) != len(latency):
+            raise ValueError("samples have different numbers of times and latencies")
+        return cls(at, latency)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The ping probe that ran beside a load: one request at a time on its own connection."""
+
+    samples: Samples
+    failed: int = 0
+    cut: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"samples": self.samples.to_dict(), "failed": self.failed, "cut": self.cut}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Probe:
+        return cls(Samples.from_dict(data["samples"]), int(data["failed"]), int(data["cut"]))
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    """One endpoint's figures: what the CLI table, the CSV row and the takeaway read."""
+
+    endpoint: str
+    requests: int
+    ok: int
+    failed: int
+    cut: int
+    seconds: float
+    throughput: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    ceiling: float | None
+    single_core_rate: float | None
+    client_cpu_seconds: float
+    server_processes: int
+    ping_count: int | None
+    ping_p50_ms: float | None
+    ping_p95_ms: float | None
+    ping_p99_ms: float | None
+    ping_max_ms: float | None
+    failures: str | None
+    error: str | None
+
+    @property
+    def share_of_ceiling(self) -> float | None:
+        """Measured throughput / ceiling: near 1 when the endpoint did all it could."""
+        return self.throughput / self.ceiling if self.ceiling else None
+
+    @property
+    def client_busy(self) -> float:
+        """Cores the load generator kept busy: near 1 means the clients, not the server, set the pace."""
+        return self.client_cpu_seconds / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["share_of_ceiling"] = self.share_of_ceiling
+        return data
+
+
+@dataclass(frozen=True)
+class EndpointRun:
+    """One endpoint under load: counts, the window's wall time, every answered request's latency.
+
+    `cut` counts requests still in flight when the window closed; they were
+    abandoned, so a stalled server cannot stretch the run. `failures` holds
+    each distinct failure reason with its count.
+    """
+
+    endpoint: str
+    seconds: float
+    ok: int
+    failed: int
+    cut: int
+    samples: Samples
+    ceiling: float | None = None
+    single_core_rate: float | None = None
+    client_cpu_seconds: float = 0.0
+    server_processes: int = 0
+    probe: Probe | None = None
+    failures: tuple[tuple[str, int], ...] = ()
+    error: str | None = None
+
+    @property
+    def requests(self) -> int:
+        return self.ok + self.failed + self.cut
+
+    @property
+    def throughput(self) -> float:
+        """Answered requests per second of the window."""
+        return self.ok / self.seconds if self.seconds > 0 else 0.0
+
+    def percentile(self, q: float) -> float | None:
+        return self.samples.percentile(q)
+
+    def summary(self) -> EndpointSummary:
+        probe = self.probe.samples if self.probe is not None else None
+        return EndpointSummary(
+            endpoint=self.endpoint,
+            requests=self.requests,
+            ok=self.ok,
+            failed=self.failed,
+            cut=self.cut,
+            seconds=self.seconds,
+            throughput=self.throughput,
+            p50_ms=self.percentile(50),
+            p95_ms=self.percentile(95),
+            p99_ms=self.percentile(99),
+            max_ms=self.samples.max_ms,
+            ceiling=self.ceiling,
+            single_core_rate=self.single_core_rate,
+            client_cpu_seconds=self.client_cpu_seconds,
+            server_processes=self.server_processes,
+            ping_count=len(probe) if probe is not None else None,
+            ping_p50_ms=probe.percentile(50) if probe is not None else None,
+            ping_p95_ms=probe.percentile(95) if probe is not None else None,
+            ping_p99_ms=probe.percentile(99) if probe is not None else None,
+            ping_max_ms=probe.max_ms if probe is not None else None,
+            failures=self.failure_text(),
+            error=self.error,
+        )
+
+    def failure_text(self) -> str | None:
+        """Each distinct reason a request failed, with its count, in one line."""
+        if not self.failures:
+            return None
+        return "; ".join(f"{reason} ({count:,}x)" for reason, count in self.failures)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary().to_dict(),
+            "failure_counts": [list(item) for item in self.failures],
+            "samples": self.samples.to_dict(),
+            "probe": self.probe.to_dict() if self.probe is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EndpointRun:
+        if data["endpoint"] not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {str(data['endpoint'])[:40]!r}")
+        return cls(
+            endpoint=data["endpoint"],
+            seconds=float(data["seconds"]),
+            ok=int(data["ok"]),
+            failed=int(data["failed"]),
+            cut=int(data["cut"]),
+            samples=Samples.from_dict(data["samples"]),
+            ceiling=optional_float(data.get("ceiling")),
+            single_core_rate=optional_float(data.get("single_core_rate")),
+            client_cpu_seconds=float(data.get("client_cpu_seconds", 0.0)),
+            server_processes=int(data.get("server_processes", 0)),
+            probe=Probe.from_dict(data["probe"]) if data.get("probe") is not None else None,
+            failures=tuple((str(reason), int(count)) for reason, count in data.get("failure_counts", ())),
+            error=data.get("error"),
+        )
+
+
+def optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class WebResult:
+    """A whole web-lab run: settings, machine, each endpoint measured, and how the run ended."""
+
+    settings: WebSettings
+    machine: Machine
+    endpoints: tuple[EndpointRun, ...]
+    status: str = "complete"
+    message: str | None = None
+    run_id: str = field(default_factory=new_run_id)
+    created: str = field(default_factory=now_iso)
+    schema_version: int = WEB_SCHEMA_VERSION
+
+    def endpoint(self, name: str) -> EndpointRun:
+        for run in self.endpoints:
+            if run.endpoint == name:
+                return run
+        raise KeyError(name)
+
+    def summaries(self) -> list[EndpointSummary]:
+        return [run.summary() for run in self.endpoints]
+
+    @property
+    def failed(self) -> int:
+        return sum(run.failed for run in self.endpoints)
+
+    @property
+    def all_ok(self) -> bool:
+        """Complete, every endpoint measured, and no request failed (cut requests are expected)."""
+        measured = tuple(run.endpoint for run in self.endpoints)
+        return (
+            self.status == "complete"
+            and measured == self.settings.endpoints
+            and not any(run.failed or run.error for run in self.endpoints)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "kind": WEB_KIND,
+            "run_id": self.run_id,
+            "created": self.created,
+            "status": self.status,
+            "message": self.message,
+            "settings": self.settings.to_dict(),
+            "machine": self.machine.to_dict(),
+            "endpoints": [run.to_dict() for run in self.endpoints],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WebResult:
+        if not isinstance(data, dict) or "schema_version" not in data:
+            raise ResultsFormatError("not a GIL Lab result: no schema_version")
+        if data.get("kind") != WEB_KIND:
+            raise ResultsFormatError("not a GIL Lab web-lab result: its kind is not 'web'")
+        if data["schema_version"] != WEB_SCHEMA_VERSION:
+            raise ResultsFormatError(
+                f"web result has schema version {data['schema_version']}, "
+                f"this GIL Lab reads {WEB_SCHEMA_VERSION}"
+            )
+        if data.get("status") not in WEB_STATUSES:
+            raise ResultsFormatError(f"unknown status {str(data.get('status'))[:40]!r}")
+        try:
+            return cls(
+                settings=WebSettings.from_dict(data["settings"]),
+                machine=Machine.from_dict(data["machine"]),
+                endpoints=tuple(EndpointRun.from_dict(run) for run in data["endpoints"]),
+                status=data["status"],
+                message=data.get("message"),
+                run_id=data["run_id"],
+                created=data["created"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsFormatError(f"not a GIL Lab web result: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> WebResult:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ResultsFormatError(f"not JSON: {exc}") from None
+        return cls.from_dict(data)

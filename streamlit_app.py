@@ -1,0 +1,361 @@
+"""GIL Lab: run a workload in batch, threads, processes and asyncio, and see what the GIL does.
+
+The page composes; it does not compute. Controls become `RunSettings`, the
+engine runs the experiment in its own process (`lab.runner.Experiment`), and
+the figures, takeaway, history and CSV come from plain functions in `lab/`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from lab import charts, history, share
+from lab.errors import LabError, ResultsFormatError
+from lab.machine import Machine, current_machine
+from lab.report import machine_lines
+from lab.results import RunResult
+from lab.runner import Experiment
+from lab.server import EmbeddedServer
+from lab.settings import MODES, START_METHODS, RunSettings
+from lab.takeaway import EXPLAINER, takeaway
+from lab.workloads import WORKLOADS
+
+POLL_SECONDS = 0.1
+CONTROLS = share.Controls()
+MODE_HELP = {
+    "batch": "one task after another, in one thread",
+    "threads": "one threading.Thread per task (or a pool, under Advanced)",
+    "processes": "a process pool: one interpreter, and one GIL, per process",
+    "asyncio": "coroutines on one event loop: awaits sleep or the async HTTP client",
+    "asyncio_to_thread": "the blocking call in asyncio.to_thread, as FastAPI runs a plain def",
+    "asyncio_blocking": "the blocking call straight inside async def: the classic mistake",
+}
+
+
+@st.cache_resource(show_spinner=False)
+def machine() -> Machine:
+    return current_machine()
+
+
+@st.cache_resource(show_spinner=False)
+def shared_latency_server() -> EmbeddedServer:
+    """One embedded latency server per Streamlit server process, reused by every session."""
+    return EmbeddedServer().start()
+
+
+def latency_server() -> EmbeddedServer:
+    server = shared_latency_server()
+    if not server.alive:
+        shared_latency_server.clear()
+        server = shared_latency_server()
+    return server
+
+
+def init_session() -> None:
+    """Session state: the history, the last run, and the settings a share link asked for."""
+    if "history" in st.session_state:
+        return
+    st.session_state.history = []
+    st.session_state.last_run_id = None
+    st.session_state.upload_generation = 0
+    cores = machine().parallel_slots
+    linked, notices = share.read_link(st.query_params.to_dict(), CONTROLS, cores)
+    st.session_state.link_notices = notices
+    apply_page_settings(linked)
+
+
+def apply_page_settings(settings: share.PageSettings) -> None:
+    st.session_state.lab = settings.lab
+    st.session_state.workload = settings.workload
+    st.session_state.tasks = settings.tasks
+    st.session_state[f"size_{settings.workload}"] = settings.size
+    st.session_state.workers = settings.workers
+    st.session_state.threads = settings.threads
+    st.session_state.modes = list(settings.modes)
+    st.session_state.url = settings.url
+    st.session_state.latency_ms = settings.latency_ms
+    st.session_state.repeats = settings.repeats
+    st.session_state.start_method = settings.start_method or "default"
+
+
+def on_workload_change() -> None:
+    """A new workload brings its own sensible defaults (task count, size, modes)."""
+    defaults = share.defaults_for(st.session_state.workload, machine().parallel_slots)
+    st.session_state.tasks = defaults.tasks
+    st.session_state.modes = list(defaults.modes)
+
+
+def on_lab_change() -> None:
+    st.session_state.workload = share.LABS[st.session_state.lab][0]
+    on_workload_change()
+
+
+def sidebar() -> share.PageSettings:
+    """The controls; returns what they hold."""
+    with st.sidebar:
+        st.header("Experiment")
+        st.radio("Lab", list(share.LABS), key="lab", horizontal=True, on_change=on_lab_change)
+        workload = st.radio(
+            "Workload",
+            share.LABS[st.session_state.lab],
+            key="workload",
+            on_change=on_workload_change,
+            format_func=lambda name: f"{name} — {WORKLOADS[name].summary.split(';')[0]}",
+        )
+        tasks = st.slider("Task count", CONTROLS.tasks.low, CONTROLS.tasks.high, key="tasks")
+        size = 1
+        if workload != "http":
+            choices = share.SIZE_CHOICES[workload]
+            size_key = f"size_{workload}"
+            if st.session_state.get(size_key) not in choices:
+                st.session_state[size_key] = share.nearest(choices, WORKLOADS[workload].default_size)
+            size = st.select_slider(
+                "Workload size",
+                options=choices,
+                key=size_key,
+                format_func=lambda value: f"{value:,}",
+                help=f"In {WORKLOADS[workload].unit}; the scale is logarithmic.",
+            )
+        workers = st.slider("Process count", CONTROLS.workers.low, CONTROLS.workers.high, key="workers")
+        url = ""
+        latency = st.session_state.latency_ms
+        if workload == "http":
+            url = st.text_input(
+                "URL", key="url", placeholder="empty: the embedded latency server", max_chars=2048
+            ).strip()
+            latency = st.slider(
+                "Latency (ms)",
+                CONTROLS.latency_ms.low,
+                CONTROLS.latency_ms.high,
+                key="latency_ms",
+                disabled=bool(url),
+                help="How long the embedded server waits before it answers.",
+            )
+        modes = st.multiselect(
+            "Modes", MODES, key="modes", help="\n".join(f"- **{m}**: {text}" for m, text in MODE_HELP.items())
+        )
+        repeats = st.slider("Repeats", CONTROLS.repeats.low, CONTROLS.repeats.high, key="repeats")
+        with st.expander("Advanced"):
+            threads = st.slider(
+                "Thread count",
+                CONTROLS.threads.low,
+                CONTROLS.threads.high,
+                key="threads",
+                help="0 starts one thread per task; a number uses a pool of that many threads.",
+            )
+            start_method = st.selectbox("Start method", ["default", *START_METHODS], key="start_method")
+    return share.PageSettings(
+        workload=workload,
+        tasks=tasks,
+        size=size,
+        workers=workers,
+        threads=threads,
+        modes=tuple(modes),
+        url=url,
+        latency_ms=latency,
+        repeats=repeats,
+        start_method="" if start_method == "default" else start_method,
+    )
+
+
+def run_settings(page: share.PageSettings) -> RunSettings:
+    return RunSettings.create(
+        page.workload,
+        tasks=page.tasks,
+        size=page.size,
+        modes=page.modes,
+        workers=page.workers,
+        threads=page.threads or None,
+        url=page.url or None,
+        latency_ms=page.latency_ms,
+        repeats=page.repeats,
+        start_method=page.start_method or None,
+    )
+
+
+def run_experiment(settings: RunSettings) -> RunResult | None:
+    """Run in the engine's process, redrawing progress every poll so Stop and reruns can end it.
+
+    Streamlit stops a script only at its next `st.*` call: polling keeps one
+    coming every 0.1 s, and `with Experiment` ends the process tree on every
+    way out (done, Cancel, Stop, a rerun, a closed tab).
+    """
+    target = (
+        latency_server().url(settings.latency_ms, settings.bytes) if settings.uses_embedded_server else None
+    )
+    status = st.status("Running the experiment…", expanded=True)
+    with status:
+        bars = {mode: st.progress(0.0, text=f"{mode}: waiting") for mode in settings.modes}
+        with Experiment(settings, target_url=target) as experiment:
+            while not experiment.done:
+                experiment.poll(POLL_SECONDS)
+                for row in experiment.progress():
+                    label = f"{row.mode}: {row.done}/{row.total} tasks · {row.elapsed:.1f} s · {row.state}"
+                    bars[row.mode].progress(row.done / row.total if row.total else 0.0, text=label)
+            result = experiment.result()
+    if result.status == "complete":
+        status.update(label=f"Finished in {experiment.elapsed:.1f} s", state="complete", expanded=False)
+    else:
+        status.update(label=result.message or result.status, state="error", expanded=True)
+    return result if result.runs else None
+
+
+def draw_result(result: RunResult) -> None:
+    st.subheader("Results")
+    summaries = result.summaries()
+    columns = st.columns(len(summaries))
+    for column, summary in zip(columns, summaries, strict=True):
+        speedup = f"{summary.speedup:.2f}× {result.baseline_mode}" if summary.speedup is not None else None
+        column.metric(summary.mode, f"{summary.seconds:.3f} s", speedup, delta_color="off")
+        column.caption(f"{summary.cores_busy:.2f} cores busy · {summary.workers} worker(s)")
+        if summary.failed:
+            column.error(f"{summary.failed} task(s) failed")
+    st.markdown("\n".join(f"- {sentence}" for sentence in takeaway(result)))
+    left, right = st.columns(2)
+    left.plotly_chart(charts.time_chart(result))
+    right.plotly_chart(charts.speedup_chart(result))
+    left.plotly_chart(charts.cores_chart(result))
+    with right:
+        st.markdown(
+            "**Cores busy** is CPU seconds ÷ wall seconds. Pure-Python threads stay near 1 "
+            "whatever their number: the GIL lets one of them run at a time. Processes, and C code "
+            "that releases the GIL, can reach the usable cores. Waiting keeps none busy."
+        )
+    if not history.is_imported(result):
+        st.plotly_chart(charts.timeline_chart(result))
+    failures = result.failures()
+    if failures:
+        st.error(f"{len(failures)} task(s) failed")
+        st.dataframe(
+            [
+                {"mode": mode, "repeat": repeat + 1, "task": span.index, "reason": span.error}
+                for mode, repeat, span in failures
+            ],
+            width="stretch",
+        )
+
+
+def draw_machine(info: Machine) -> None:
+    with st.expander("Machine", expanded=False):
+        st.code("\n".join(machine_lines(info)), language=None)
+        if info.cpu_quota is not None or info.affinity_cores < info.logical_cores:
+            st.caption(
+                f"This process may use {info.usable_cores:g} of the {info.logical_cores} cores "
+                "the OS reports: ideal lines and default process counts use that figure."
+            )
+
+
+def draw_history() -> None:
+    st.subheader("History")
+    runs = st.session_state.history
+    if runs:
+        st.dataframe(history.history_table(runs), width="stretch", hide_index=True)
+        st.plotly_chart(charts.history_speedup_chart(history.modes_table(runs)))
+        run_ids = {history.run_label(number, run): run.run_id for number, run in enumerate(runs, start=1)}
+        pick, remove, clear = st.columns([3, 1, 1], vertical_alignment="bottom")
+        chosen = pick.selectbox("Run", list(run_ids), key="remove_choice")
+        if remove.button("Remove run", width="stretch"):
+            st.session_state.history = history.remove_run(runs, run_ids[chosen])
+            st.rerun()
+        if clear.button("Clear all", width="stretch"):
+            st.session_state.history = []
+            st.rerun()
+    else:
+        st.caption("Every run of this browser session lands here. Nothing is shared with other visitors.")
+    export, upload = st.columns(2)
+    export.download_button(
+        "Download CSV",
+        data=history.to_csv(runs),
+        file_name="gil-lab-history.csv",
+        mime="text/csv",
+        disabled=not runs,
+        width="stretch",
+    )
+    uploaded = upload.file_uploader(
+        "Import CSV",
+        type=["csv"],
+        key=f"upload_{st.session_state.upload_generation}",
+        label_visibility="collapsed",
+    )
+    if uploaded is not None:
+        import_history(uploaded.getvalue())
+
+
+def import_history(data: bytes) -> None:
+    """Add a CSV's runs to the history, all or nothing; a bad file changes nothing."""
+    try:
+        text = data.decode("utf-8-sig")
+        st.session_state.history, added = history.import_csv(st.session_state.history, text)
+    except UnicodeDecodeError:
+        st.session_state.import_message = (
+            "error",
+            "That file is not text: choose a CSV that GIL Lab exported.",
+        )
+    except ResultsFormatError as exc:
+        st.session_state.import_message = ("error", f"Nothing imported: {exc}")
+    else:
+        st.session_state.import_message = ("success", f"Imported {added} run(s) into the history.")
+    st.session_state.upload_generation += 1
+    st.rerun()
+
+
+def show_import_message() -> None:
+    message = st.session_state.pop("import_message", None)
+    if message:
+        kind, text = message
+        (st.error if kind == "error" else st.success)(text)
+
+
+def main() -> None:
+    st.set_page_config(page_title="GIL Lab", page_icon="🔒", layout="wide")
+    init_session()
+    page = sidebar()
+    st.query_params.from_dict(share.link_params(page))
+    st.title("GIL Lab")
+    st.caption(
+        "Run the same work one task at a time, in threads, in processes and with asyncio, "
+        "measured on this machine, and see what the GIL allows."
+    )
+    for notice in st.session_state.pop("link_notices", []):
+        st.warning(notice)
+    show_import_message()
+    try:
+        settings = run_settings(page)
+    except LabError as exc:
+        st.error(str(exc))
+        settings = None
+    run_col, cancel_col, note_col = st.columns([1, 1, 4], vertical_alignment="center")
+    run_clicked = run_col.button("Run", type="primary", disabled=settings is None)
+    cancel_col.button("Cancel", disabled=not run_clicked, width="stretch", key="cancel")
+    if st.session_state.get("cancel"):
+        note_col.info("Run cancelled: its processes were ended.")
+    elif settings is not None:
+        note_col.caption(estimate_note(settings))
+    if run_clicked and settings is not None:
+        started = time.monotonic()
+        try:
+            result = run_experiment(settings)
+        except LabError as exc:
+            st.error(str(exc))
+            result = None
+        if result is not None:
+            st.session_state.history = history.add_runs(st.session_state.history, [result])
+            st.session_state.last_run_id = result.run_id
+        st.session_state.last_elapsed = time.monotonic() - started
+    last = next((run for run in st.session_state.history if run.run_id == st.session_state.last_run_id), None)
+    if last is not None:
+        draw_result(last)
+    draw_machine(last.machine if last is not None else machine())
+    draw_history()
+    with st.expander("What the lab shows", expanded=last is None):
+        st.markdown(EXPLAINER)
+
+
+def estimate_note(settings: RunSettings) -> str:
+    modes = ", ".join(settings.modes)
+    return f"{settings.tasks} {settings.workload} tasks × {settings.repeats} repeat(s) in: {modes}"
+
+
+main()
