@@ -315,6 +315,8 @@ def timeline_chart(result: Run) -> go.Figure:
     """
     title = "Task timeline (representative repeat of each mode)"
     summaries = result.summaries()
+    if not summaries:
+        return empty_figure("Task timeline", "No mode finished, so there is no timeline to show.")
     if not any(summary.tasks for summary in summaries):
         return empty_figure(
             "Task timeline",

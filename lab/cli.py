@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from lab.errors import InvalidSettings, LabError
+from lab.history import to_csv
 from lab.machine import current_machine
-from lab.report import machine_lines, to_csv, to_table
+from lab.report import machine_lines, to_table
 from lab.settings import START_METHODS, RunSettings
 from lab.workloads import WORKLOADS
 
@@ -121,7 +122,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = result.to_json(indent=2) + "\n"
     elif args.format == "csv":
-        text = to_csv(result)
+        text = to_csv([result])
     else:
         text = to_table(result)
     write(text, args.output)

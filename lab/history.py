@@ -19,15 +19,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lab.errors import InvalidSettings, ResultsFormatError
 from lab.machine import Machine
 from lab.results import SCHEMA_VERSION, STATUSES, ModeSummary, RunResult, TaskSpan
 from lab.settings import MAX_REPEATS, MODES, RunSettings
 from lab.workloads import WORKLOADS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_CSV_ROWS = 10_000
 MAX_COUNT = 10**9
@@ -222,6 +223,8 @@ HISTORY_TABLE_COLUMNS = (
 
 
 def history_table(history: list[Run]) -> pd.DataFrame:
+    import pandas as pd  # only the page's tables need it; the CLI's CSV does not
+
     """One row per run, numbered from 1 in history order, for the page's history table."""
     rows = []
     for number, run in enumerate(history, start=1):
@@ -265,6 +268,8 @@ MODES_TABLE_COLUMNS = (
 
 
 def modes_table(history: list[Run]) -> pd.DataFrame:
+    import pandas as pd
+
     """One row per run x mode, numbered like `history_table`: the input of the history chart."""
     rows = [
         {
@@ -429,7 +434,10 @@ def as_text(data: str | bytes) -> str:
 
 
 def read_rows(text: str) -> list[Row]:
-    """Parse and type-check every cell, or raise on the first problem."""
+    """Parse and type-check every cell, or raise on the first problem.
+
+    A header with no rows is the export of an empty history: valid, and empty.
+    """
     if not text.strip():
         raise ResultsFormatError("the CSV file is empty")
     if "\x00" in text:
@@ -438,14 +446,15 @@ def read_rows(text: str) -> list[Row]:
     try:
         header = next(reader)
         if "schema_version" not in header or "run_id" not in header:
-            raise ResultsFormatError("not a GIL Lab CSV: no schema_version and run_id columns in the header")
+            raise ResultsFormatError("not a GIL Lab CSV: the header has no schema_version or run_id column")
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
             raise ResultsFormatError(f"the CSV header repeats column {duplicates[0]!r}")
         missing = [name for name in COLUMN_NAMES if name not in header]
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-            raise ResultsFormatError(f"not a GIL Lab CSV: missing column{'s' * (len(missing) > 1)} {shown}")
+            noun = "columns" if len(missing) > 1 else "column"
+            raise ResultsFormatError(f"not a GIL Lab CSV: missing {noun} {shown}")
         rows: list[Row] = []
         for cells in reader:
             if not cells:
@@ -460,8 +469,6 @@ def read_rows(text: str) -> list[Row]:
             rows.append(Row(reader.line_num, raw, parse_cells(reader.line_num, raw)))
     except csv.Error as exc:
         raise ResultsFormatError(f"not a readable CSV: {exc}") from None
-    if not rows:
-        raise ResultsFormatError("the CSV has a header but no runs")
     return rows
 
 

@@ -11,12 +11,14 @@ and processes. aiohttp loads on first use, so blocking workers never import it.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import suppress
 from http import HTTPStatus
 from pathlib import Path
+from types import TracebackType
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -51,6 +53,10 @@ def where(url: str) -> str:
 
 def timed_out(timeout_s: float, target: str) -> str:
     return f"timed out after {timeout_s:g} s waiting for {target}"
+
+
+def no_answer(target: str) -> str:
+    return f"{target} closed the connection without answering"
 
 
 def body_too_large(max_bytes: int) -> str:
@@ -92,7 +98,8 @@ def causes(error: BaseException) -> Iterator[BaseException]:
         pending.extend(item for item in linked if isinstance(item, BaseException))
 
 
-def requests_message(error: requests.RequestException, url: str, target: str, timeout_s: float) -> str:
+def requests_message(error: Exception, url: str, target: str, timeout_s: float) -> str:
+    """requests' and urllib3's exceptions (the body is read from urllib3 directly) in plain words."""
     chain = list(causes(error))
     for cause in chain:
         if isinstance(cause, (socket.gaierror, ConnectionRefusedError)):
@@ -101,8 +108,10 @@ def requests_message(error: requests.RequestException, url: str, target: str, ti
         return timed_out(timeout_s, target)
     if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
         return f"invalid URL {url[:80]!r}: {error}"
-    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+    if any(isinstance(cause, http.client.IncompleteRead) for cause in chain):
         return f"connection to {target} broke off mid-body"
+    if any(isinstance(cause, http.client.RemoteDisconnected) for cause in chain):
+        return no_answer(target)
     for cause in chain:
         if isinstance(cause, OSError) and not isinstance(cause, requests.RequestException):
             return os_error_message(cause, target, timeout_s)
@@ -122,19 +131,47 @@ def one_line(error: BaseException) -> str:
     return text[:200]
 
 
-def open_output(path: Path) -> IO[bytes]:
-    try:
-        return path.open("wb")
-    except OSError as exc:
-        raise DownloadError(f"could not write {path}: {exc.strerror or exc}") from None
+class BodyFile:
+    """Where a body goes: counts bytes, enforces the cap, and deletes itself if the download fails.
 
+    Disk errors become DownloadError here, so they are never mistaken for network ones.
+    """
 
-def write_chunk(file: IO[bytes], chunk: bytes, path: Path) -> None:
-    """Disk errors become DownloadError here, so they are never mistaken for network ones."""
-    try:
-        file.write(chunk)
-    except OSError as exc:
-        raise DownloadError(f"could not write {path}: {exc.strerror or exc}") from None
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.received = 0
+        self._file: IO[bytes] | None = None
+
+    def __enter__(self) -> BodyFile:
+        try:
+            self._file = self.path.open("wb")
+        except OSError as exc:
+            raise DownloadError(f"could not write {self.path}: {exc.strerror or exc}") from None
+        return self
+
+    def add(self, chunk: bytes) -> None:
+        assert self._file is not None
+        self.received += len(chunk)
+        if self.received > self.max_bytes:
+            raise DownloadError(body_too_large(self.max_bytes))
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            raise DownloadError(f"could not write {self.path}: {exc.strerror or exc}") from None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._file is not None
+        with suppress(OSError):
+            self._file.close()
+        if exc_type is not None:
+            with suppress(OSError):
+                self.path.unlink(missing_ok=True)
 
 
 def check_length(content_length: int | None, max_bytes: int) -> None:
@@ -145,38 +182,27 @@ def check_length(content_length: int | None, max_bytes: int) -> None:
 def download(url: str, path: Path, timeout_s: float, max_bytes: int) -> int:
     """GET `url`, stream the body to `path` and return the bytes received.
 
-    timeout_s bounds the connect, each read, and (checked between chunks) the
-    whole download. A failed download removes its partial file.
+    timeout_s bounds the connect, each read, and (checked between reads) the
+    whole download. Reads use `read1`, which returns what has arrived: a
+    server that trickles bytes cannot hold a read open past the cap, as it
+    could with `iter_content`. A failed download removes its partial file.
     """
     target = where(url)
     deadline = time.monotonic() + timeout_s
-    received = 0
     try:
         with requests.get(url, stream=True, timeout=(timeout_s, timeout_s)) as response:
             if response.status_code >= 400:
                 raise DownloadError(http_status(response.status_code, response.reason, url))
             length = response.headers.get("Content-Length")
             check_length(int(length) if length and length.isdigit() else None, max_bytes)
-            with open_output(path) as file:
-                for chunk in response.iter_content(CHUNK_BYTES):
-                    received += len(chunk)
-                    if received > max_bytes:
-                        raise DownloadError(body_too_large(max_bytes))
+            with BodyFile(path, max_bytes) as body:
+                while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
+                    body.add(chunk)
                     if time.monotonic() > deadline:
                         raise DownloadError(timed_out(timeout_s, target))
-                    write_chunk(file, chunk, path)
-    except DownloadError:
-        remove_partial(path)
-        raise
-    except requests.RequestException as exc:
-        remove_partial(path)
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise DownloadError(requests_message(exc, url, target, timeout_s)) from None
-    return received
-
-
-def remove_partial(path: Path) -> None:
-    with suppress(OSError):
-        path.unlink(missing_ok=True)
+    return body.received
 
 
 def open_async_session() -> aiohttp.ClientSession:
@@ -197,25 +223,17 @@ async def download_async(
 
     target = where(url)
     timeout = aiohttp.ClientTimeout(total=timeout_s, connect=timeout_s, sock_read=timeout_s)
-    received = 0
     try:
         async with session.get(url, timeout=timeout) as response:
             if response.status >= 400:
                 raise DownloadError(http_status(response.status, response.reason, url))
             check_length(response.content_length, max_bytes)
-            with open_output(path) as file:
+            with BodyFile(path, max_bytes) as body:
                 async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-                    received += len(chunk)
-                    if received > max_bytes:
-                        raise DownloadError(body_too_large(max_bytes))
-                    write_chunk(file, chunk, path)
-    except DownloadError:
-        remove_partial(path)
-        raise
+                    body.add(chunk)
     except (aiohttp.ClientError, OSError) as exc:
-        remove_partial(path)
         raise DownloadError(aiohttp_message(exc, url, target, timeout_s)) from None
-    return received
+    return body.received
 
 
 def aiohttp_message(error: Exception, url: str, target: str, timeout_s: float) -> str:
@@ -229,6 +247,8 @@ def aiohttp_message(error: Exception, url: str, target: str, timeout_s: float) -
         return f"invalid URL {url[:80]!r}: {error}"
     if isinstance(error, aiohttp.ClientPayloadError):
         return f"connection to {target} broke off mid-body"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return no_answer(target)
     if isinstance(error, OSError) and error.errno is not None:
         return os_error_message(error, target, timeout_s)
     return f"request to {target} failed: {one_line(error)}"

@@ -1,85 +1,14 @@
-"""Results as text for the CLI: a table for people, tidy CSV rows, JSON.
+"""Results as text for people at a terminal: the table of `python -m lab run`.
 
-Only the standard library, so `python -m lab run` answers quickly; the page
-has its own Plotly and pandas views of the same `RunResult` methods.
+Only the standard library, so the CLI answers quickly; the page has its own
+Plotly and pandas views of the same `RunResult` methods, and both export the
+one tidy CSV of `lab.history`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Any
-
 from lab.machine import Machine
 from lab.results import RunResult
-
-CSV_COLUMNS = (
-    "schema_version",
-    "run_id",
-    "created",
-    "status",
-    "workload",
-    "tasks",
-    "size",
-    "repeats",
-    "mode",
-    "seconds",
-    "seconds_min",
-    "seconds_max",
-    "speedup",
-    "cpu_seconds",
-    "cores_busy",
-    "startup_seconds",
-    "workers",
-    "ok",
-    "failed",
-    "error",
-    "python_version",
-    "gil_enabled",
-    "usable_cores",
-)
-
-
-def mode_rows(result: RunResult) -> list[dict[str, Any]]:
-    """One flat row per mode: the tidy shape of `--format csv`."""
-    rows = []
-    for summary in result.summaries():
-        rows.append(
-            {
-                "schema_version": result.schema_version,
-                "run_id": result.run_id,
-                "created": result.created,
-                "status": result.status,
-                "workload": result.settings.workload,
-                "tasks": result.settings.tasks,
-                "size": result.settings.size,
-                "repeats": result.settings.repeats,
-                "mode": summary.mode,
-                "seconds": round(summary.seconds, 6),
-                "seconds_min": round(summary.seconds_min, 6),
-                "seconds_max": round(summary.seconds_max, 6),
-                "speedup": None if summary.speedup is None else round(summary.speedup, 4),
-                "cpu_seconds": round(summary.cpu_seconds, 6),
-                "cores_busy": round(summary.cores_busy, 4),
-                "startup_seconds": round(summary.startup_seconds, 6),
-                "workers": summary.workers,
-                "ok": summary.ok,
-                "failed": summary.failed,
-                "error": summary.error or "",
-                "python_version": result.machine.python_version,
-                "gil_enabled": result.machine.gil_enabled,
-                "usable_cores": result.machine.usable_cores,
-            }
-        )
-    return rows
-
-
-def to_csv(result: RunResult) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(mode_rows(result))
-    return out.getvalue()
 
 
 def machine_lines(machine: Machine) -> list[str]:

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass
@@ -320,6 +321,8 @@ class EmbeddedServer:
     A child process keeps the server's event loop out of the GIL being
     measured. It runs in its own session so `stop` can kill its whole process
     group, and it exits by itself when this process dies (its stdin closes).
+    `start` and `stop` hold a lock: one server may be shared by the threads of
+    a web app.
     """
 
     host = "127.0.0.1"
@@ -337,12 +340,17 @@ class EmbeddedServer:
         self.startup_timeout_s = startup_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
         self._port: int | None = None
+        self._lock = threading.RLock()
 
     def start(self) -> EmbeddedServer:
         """Start the child and wait until it listens; a no-op while it is alive."""
-        if self.alive:
-            return self
-        self.stop()
+        with self._lock:
+            if not self.alive:
+                self.stop()
+                self._spawn()
+        return self
+
+    def _spawn(self) -> None:
         code = (
             "import sys; from lab.server import main; "
             f"sys.exit(main(port=0, latency_ms={self.latency_ms}, nbytes={self.nbytes}, watch_stdin=True))"
@@ -361,13 +369,13 @@ class EmbeddedServer:
                     start_new_session=True,
                 )
             except OSError as exc:
-                raise RunFailed(f"could not start the embedded server with {self.python}: {exc}") from None
+                reason = exc.strerror or exc
+                raise RunFailed(f"could not start the embedded server with {self.python}: {reason}") from None
             try:
                 self._port = self._read_port(errors)
             except RunFailed:
                 self.stop()
                 raise
-        return self
 
     def _read_port(self, errors: IO[bytes]) -> int:
         assert self._process is not None and self._process.stdout is not None
@@ -410,7 +418,8 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         """Kill the child's process group and reap it; never raises, safe to repeat."""
-        process, self._process, self._port = self._process, None, None
+        with self._lock:
+            process, self._process, self._port = self._process, None, None
         if process is None:
             return
         if process.poll() is None:

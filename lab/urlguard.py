@@ -177,7 +177,7 @@ def resolve_checked(host: str, port: int, allow: Allow, family: int = socket.AF_
         if af not in (socket.AF_INET, socket.AF_INET6):
             raise RefusedURL(f"{host} resolves to a non-IP address: {WHY}")
         ip = ipaddress.ip_address(str(sockaddr[0]))
-        check_address(ip, port, allow, host)
+        check_address(ip, port, allow, None if host == str(ip) else host)
         checked.append((af, kind, proto, sockaddr))
     return checked
 

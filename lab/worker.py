@@ -19,7 +19,7 @@ from lab.modes import ModePlan, run_mode
 from lab.procs import set_parent_death_signal
 from lab.results import TaskSpan
 from lab.settings import RunSettings
-from lab.workloads import TaskSpec, reference_value
+from lab.workloads import TaskSpec, preload, reference_value
 
 try:
     import resource
@@ -80,6 +80,7 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
     """Run the modes interleaved, `repeats` times, emitting an event at every step."""
     settings = args.settings
     machine = current_machine(settings.start_method)
+    preload(settings.workload, native_async="asyncio" in settings.modes)
     spec = task_spec(args)
     plan = ModePlan(
         spec=spec,

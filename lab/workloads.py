@@ -167,3 +167,12 @@ def reference_value(spec: TaskSpec) -> str | None:
     if spec.workload == "sha256":
         return sha256_of_zeros(spec.size)
     return None
+
+
+def preload(workload: str, native_async: bool) -> None:
+    """Import now what the tasks will need, so no mode's timing includes loading a module."""
+    if workload == "http":
+        import lab.http_task  # noqa: F401  (requests)
+
+        if native_async:
+            import aiohttp  # noqa: F401

@@ -85,9 +85,8 @@ def make_result(
     **settings: object,
 ) -> RunResult:
     repeats = max(len(profile.seconds) for profile in profiles.values())
-    run_settings = RunSettings.create(
-        workload, tasks=tasks, modes=list(profiles), repeats=repeats, **settings
-    )
+    options = {"modes": list(profiles), "repeats": repeats, **settings}
+    run_settings = RunSettings.create(workload, tasks=tasks, **options)
     runs = tuple(
         ModeRun(
             mode=mode,

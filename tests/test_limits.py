@@ -94,7 +94,7 @@ def test_over_budget_advice_follows_the_workload() -> None:
     with pytest.raises(OverBudget, match="lower Task count, Latency, Response bytes, modes or Repeats"):
         check_settings(embedded, LIMITS, 2)
     outside = RunSettings.create("http", tasks=200, modes="batch", url="http://example.com/")
-    with pytest.raises(OverBudget, match="lower Task count, modes or Repeats$"):
+    with pytest.raises(OverBudget, match=r"lower Task count, modes or Repeats$"):
         check_settings(outside, LIMITS, 2)
 
 
@@ -114,11 +114,13 @@ def test_too_many_processes() -> None:
 
 
 def test_too_many_threads_or_tasks_at_once() -> None:
-    with pytest.raises(InvalidSettings, match="threads would run 1,000 at once; at most 300.*set Threads"):
+    with pytest.raises(
+        InvalidSettings, match=r"threads would run 1,000 at once; at most 300 .* set Threads$"
+    ):
         check_settings(sleep_run("threads", tasks=1000, ms=1), LIMITS, 2)
-    with pytest.raises(InvalidSettings, match="at most 300 .* lower Threads$"):
+    with pytest.raises(InvalidSettings, match=r"at most 300 .* lower Threads$"):
         check_settings(sleep_run("threads", tasks=1000, ms=1, threads=500), LIMITS, 2)
-    with pytest.raises(InvalidSettings, match="asyncio would run 1,000 at once.* lower Task count$"):
+    with pytest.raises(InvalidSettings, match=r"asyncio would run 1,000 at once; .* lower Task count$"):
         check_settings(sleep_run("asyncio", tasks=1000, ms=1), LIMITS, 2)
     with pytest.raises(InvalidSettings, match="asyncio_to_thread would run 400 at once"):
         check_settings(sleep_run("asyncio_to_thread", tasks=1000, ms=1, threads=400), LIMITS, 2)
@@ -128,7 +130,7 @@ def test_too_many_threads_or_tasks_at_once() -> None:
 
 
 def test_too_many_repeats() -> None:
-    with pytest.raises(InvalidSettings, match="^at most 5 repeats here; lower Repeats$"):
+    with pytest.raises(InvalidSettings, match=r"^at most 5 repeats here; lower Repeats$"):
         check_settings(sleep_run("batch", ms=1, repeats=6), LIMITS, 2)
     check_settings(sleep_run("batch", ms=1, repeats=5), LIMITS, 2)
 

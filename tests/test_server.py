@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -50,14 +51,14 @@ def ask(server: EmbeddedServer, target: str, method: str = "GET", body: bytes | 
         connection.close()
 
 
-def read_response(stream: IO[bytes]) -> tuple[int, dict[str, str], bytes]:
-    """One response off a raw connection, framed by its Content-Length."""
+def read_response(stream: IO[bytes], head_only: bool = False) -> tuple[int, dict[str, str], bytes]:
+    """One response off a raw connection, framed by its Content-Length (no body after HEAD)."""
     status_line = stream.readline()
     headers: dict[str, str] = {}
     while (line := stream.readline()) not in (b"\r\n", b""):
         name, _, value = line.decode("latin-1").partition(":")
         headers[name.strip().lower()] = value.strip()
-    body = stream.read(int(headers["content-length"]))
+    body = b"" if head_only else stream.read(int(headers["content-length"]))
     return int(status_line.split()[1]), headers, body
 
 
@@ -129,19 +130,13 @@ def test_the_largest_body_is_accepted(latency_server: EmbeddedServer) -> None:
     assert answer.body == b""
 
 
-def test_head_sends_headers_only_and_keeps_the_connection(latency_server: EmbeddedServer) -> None:
-    connection = http.client.HTTPConnection(latency_server.host, latency_server.port, timeout=10)
-    try:
-        connection.request("HEAD", "/?latency_ms=0&bytes=5000")
-        head = connection.getresponse()
-        assert (head.status, head.getheader("Content-Length"), head.read()) == (200, "5000", b"")
-        first_socket = connection.sock
-        connection.request("GET", "/?latency_ms=0&bytes=7")
-        get = connection.getresponse()
-        assert (get.status, get.read()) == (200, bytes(7))
-        assert connection.sock is first_socket
-    finally:
-        connection.close()
+def test_head_sends_headers_only_and_keeps_the_connection(raw_connection: socket.socket) -> None:
+    stream = raw_connection.makefile("rb")
+    raw_connection.sendall(b"HEAD /?latency_ms=0&bytes=5000 HTTP/1.1\r\n\r\n")
+    status, headers, _ = read_response(stream, head_only=True)
+    assert (status, headers["content-length"], headers["connection"]) == (200, "5000", "keep-alive")
+    raw_connection.sendall(b"GET /?latency_ms=0&bytes=7 HTTP/1.1\r\n\r\n")
+    assert stream.readline() == b"HTTP/1.1 200 OK\r\n"
 
 
 def test_keep_alive_answers_two_requests_on_one_connection(raw_connection: socket.socket) -> None:
@@ -209,6 +204,10 @@ def test_a_malformed_request_gets_400_and_a_closed_connection(raw_connection: so
 
 
 def test_thousand_concurrent_requests_are_not_serialised(latency_server: EmbeddedServer) -> None:
+    """1,000 requests at 200 ms in under a second: at most 3 tries, since a busy host can stall one.
+
+    A server that served even 5 requests at a time would need 40 s, so a retry cannot hide it.
+    """
     count = 1000
     if (raise_open_file_limit() or 0) < count + 256:
         pytest.skip("the open-file limit is too low for 1,000 concurrent connections")
@@ -225,9 +224,13 @@ def test_thousand_concurrent_requests_are_not_serialised(latency_server: Embedde
             results = await asyncio.gather(*(one() for _ in range(count)))
             return time.perf_counter() - start, results
 
-    seconds, results = asyncio.run(fetch_all())
-    assert results == [(200, 65536)] * count
-    assert 0.2 <= seconds < 1.0, f"1,000 requests at 200 ms took {seconds:.2f} s"
+    tries: list[float] = []
+    while len(tries) < 3 and (not tries or min(tries) >= 1.0):
+        seconds, results = asyncio.run(fetch_all())
+        assert results == [(200, 65536)] * count
+        assert seconds >= 0.2
+        tries.append(seconds)
+    assert min(tries) < 1.0, f"1,000 requests at 200 ms took {', '.join(f'{t:.2f}' for t in tries)} s"
 
 
 def test_bodies_are_built_once_per_size() -> None:
@@ -268,6 +271,20 @@ def test_start_restarts_a_dead_server_and_is_a_no_op_while_alive(no_leftover_pro
         assert ask(server, "/health").status == 200
 
 
+def test_threads_starting_one_server_together_get_one_child(no_leftover_processes: None) -> None:
+    server = EmbeddedServer(latency_ms=0, nbytes=1)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            ports = set(pool.map(lambda _: server.start().port, range(8)))
+        children = [
+            child for child in psutil.Process().children() if "lab.server" in " ".join(child.cmdline())
+        ]
+        assert ports == {server.port}
+        assert [child.pid for child in children] == [server.pid]
+    finally:
+        server.stop()
+
+
 def test_context_manager_starts_and_stops(no_leftover_processes: None) -> None:
     with EmbeddedServer(latency_ms=0, nbytes=3) as server:
         pid = server.pid
@@ -287,7 +304,8 @@ def test_a_child_that_exits_early_is_a_run_failure(no_leftover_processes: None) 
 
 
 def test_a_missing_python_is_a_run_failure() -> None:
-    with pytest.raises(RunFailed, match="could not start the embedded server with /nonexistent/python3"):
+    message = "^could not start the embedded server with /nonexistent/python3: No such file or directory$"
+    with pytest.raises(RunFailed, match=message):
         EmbeddedServer(python="/nonexistent/python3").start()
 
 

@@ -34,8 +34,7 @@ from lab.errors import LabError
 from lab.machine import Machine, current_machine
 from lab.procs import end_process_group, python_module_args, start_child
 from lab.web.results import EndpointRun, WebResult
-from lab.web.serve import BACKLOG
-from lab.web.settings import WebSettings
+from lab.web.settings import LISTEN_BACKLOG, WebSettings
 
 Event = dict[str, Any]
 STDERR_TAIL_BYTES = 4000
@@ -198,7 +197,7 @@ class WebExperiment:
         server = load = None
         try:
             listener.bind(("127.0.0.1", 0))
-            listener.listen(BACKLOG)
+            listener.listen(LISTEN_BACKLOG)
             port = listener.getsockname()[1]
             server_args = ["--fd", str(listener.fileno()), "--workers", str(self.settings.server_workers)]
             server_args += ["--threadpool", str(self.settings.threadpool), "--ready-dir", str(ready)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -57,6 +58,7 @@ class Tally:
     cut: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     pids: set[int] = field(default_factory=set)
+    waiting_since: float | None = None
 
     def answered(self, at: float, latency_s: float, pid: int | None) -> None:
         self.at.append(round(at - self.origin, 4))
@@ -142,15 +144,27 @@ async def client(
         await one_request(session, url, tally, check)
 
 
-async def probe(url: str, tally: Tally, interval_s: float) -> None:
+async def probe(session: aiohttp.ClientSession, url: str, tally: Tally, interval_s: float) -> None:
     """Ping at a steady rate, one at a time, on a connection of its own."""
     check = checker(None)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
-        next_at = time.perf_counter()
-        while True:
-            await one_request(session, url, tally, check, stamp_sent=True)
-            next_at = max(next_at + interval_s, time.perf_counter())
-            await asyncio.sleep(next_at - time.perf_counter())
+    next_at = time.perf_counter()
+    while True:
+        tally.waiting_since = time.perf_counter()
+        await one_request(session, url, tally, check, stamp_sent=True)
+        tally.waiting_since = None
+        next_at = max(next_at + interval_s, time.perf_counter())
+        await asyncio.sleep(next_at - time.perf_counter())
+
+
+async def warm_up(session: aiohttp.ClientSession, url: str, connections: int) -> None:
+    """Open each connection with a ping before the window, so the window times requests, not handshakes."""
+
+    async def ping() -> None:
+        async with session.get(url) as response:
+            await response.read()
+            response.raise_for_status()
+
+    await asyncio.gather(*(ping() for _ in range(connections)))
 
 
 async def report_progress(endpoint: str, tally: Tally, events: EventWriter) -> None:
@@ -203,39 +217,45 @@ async def load(
 ) -> EndpointRun:
     """Load one endpoint for the window (or the request count) and return what the clients saw."""
     rate = single_core_rate(settings.size) if ENDPOINTS[endpoint].work == "cpu" else None
-    expected = str(squares_closed_form(settings.size)) if rate is not None else None
-    url = endpoint_url(base_url, endpoint, settings)
+    check = checker(str(squares_closed_form(settings.size)) if rate is not None else None)
+    url, ping_url = endpoint_url(base_url, endpoint, settings), f"{base_url}/{PROBE_ENDPOINT}"
     tickets = Tickets(settings.requests) if settings.requests is not None else None
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=None)
-    ) as session:
+    unlimited = aiohttp.ClientTimeout(total=None)
+    async with contextlib.AsyncExitStack() as stack:
+        session = await stack.enter_async_context(
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=unlimited)
+        )
+        await warm_up(session, ping_url, settings.clients)
+        probe_session = None
+        if ENDPOINTS[endpoint].probed:
+            probe_session = await stack.enter_async_context(
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), timeout=unlimited)
+            )
+            await warm_up(probe_session, ping_url, 1)
         events.emit(
             "endpoint_started", endpoint=endpoint, clients=settings.clients, window_s=settings.window_s
         )
         cpu_before = cpu_seconds()
         tally = Tally(origin=time.perf_counter())
-        ping_tally = Tally(origin=tally.origin) if ENDPOINTS[endpoint].probed else None
-        check = checker(expected)
+        ping_tally = Tally(origin=tally.origin)
         clients = [
             asyncio.create_task(client(session, url, tally, check, tickets)) for _ in range(settings.clients)
         ]
         helpers = [asyncio.create_task(report_progress(endpoint, tally, events))]
-        if ping_tally is not None:
-            helpers.append(
-                asyncio.create_task(probe(f"{base_url}/{PROBE_ENDPOINT}", ping_tally, PROBE_INTERVAL_S))
-            )
+        if probe_session is not None:
+            helpers.append(asyncio.create_task(probe(probe_session, ping_url, ping_tally, PROBE_INTERVAL_S)))
         done, pending = await asyncio.wait(clients, timeout=settings.window_s)
-        seconds = time.perf_counter() - tally.origin
+        cut_at = time.perf_counter()
         client_cpu = cpu_seconds() - cpu_before
         for task in (*pending, *helpers):
             task.cancel()
         await asyncio.gather(*pending, *helpers, return_exceptions=True)
         for task in done:
             task.result()  # a bug in a client must not pass for a quiet client
+    waited = ping_tally.waiting_since
     return EndpointRun(
         endpoint=endpoint,
-        seconds=round(seconds, 4),
+        seconds=round(cut_at - tally.origin, 4),
         ok=len(tally.latency_ms),
         failed=tally.failed,
         cut=tally.cut,
@@ -245,7 +265,14 @@ async def load(
         client_cpu_seconds=round(client_cpu, 4),
         server_processes=len(tally.pids),
         probe=(
-            Probe(ping_tally.samples(), ping_tally.failed, ping_tally.cut) if ping_tally is not None else None
+            Probe(
+                ping_tally.samples(),
+                ping_tally.failed,
+                ping_tally.cut,
+                None if waited is None else round((cut_at - waited) * 1000, 3),
+            )
+            if probe_session is not None
+            else None
         ),
         failures=tuple(tally.failures.most_common()),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -75,18 +76,40 @@ class Samples:
 
 @dataclass(frozen=True)
 class Probe:
-    """The ping probe that ran beside a load: one request at a time on its own connection."""
+    """The ping probe that ran beside a load: one request at a time on its own connection.
+
+    `unanswered_ms` is how long the ping in flight when the window closed had
+    waited: a loop blocked for the whole window answers no ping at all, and
+    this is then the only wait there is to show.
+    """
 
     samples: Samples
     failed: int = 0
     cut: int = 0
+    unanswered_ms: float | None = None
+
+    @property
+    def longest_wait_ms(self) -> float | None:
+        """The longest a ping waited, answered or not."""
+        waits = [value for value in (self.samples.max_ms, self.unanswered_ms) if value is not None]
+        return max(waits) if waits else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"samples": self.samples.to_dict(), "failed": self.failed, "cut": self.cut}
+        return {
+            "samples": self.samples.to_dict(),
+            "failed": self.failed,
+            "cut": self.cut,
+            "unanswered_ms": self.unanswered_ms,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Probe:
-        return cls(Samples.from_dict(data["samples"]), int(data["failed"]), int(data["cut"]))
+        return cls(
+            samples=Samples.from_dict(data["samples"]),
+            failed=int(data["failed"]),
+            cut=int(data["cut"]),
+            unanswered_ms=optional_float(data.get("unanswered_ms")),
+        )
 
 
 @dataclass(frozen=True)
@@ -160,9 +183,22 @@ class EndpointRun:
         return self.ok + self.failed + self.cut
 
     @property
+    def answering_seconds(self) -> float:
+        """From the start of the load to the last answer (the whole window if nothing answered)."""
+        return max(self.samples.at, default=self.seconds) or self.seconds
+
+    @property
     def throughput(self) -> float:
-        """Answered requests per second of the window."""
-        return self.ok / self.seconds if self.seconds > 0 else 0.0
+        """Answered requests per second, from the start of the load to the last answer.
+
+        All clients start together, so at a fixed latency L their answers come
+        in waves at L, 2L, ...; dividing by the whole window would count the
+        wave still in flight when it closed as nothing, and understate a 3 s
+        run at 200 ms by up to 1/15. A server that stopped answering shows in
+        `cut` and in the latency-over-time series.
+        """
+        seconds = self.answering_seconds
+        return self.ok / seconds if seconds > 0 else 0.0
 
     def percentile(self, q: float) -> float | None:
         return self.samples.percentile(q)
@@ -189,7 +225,7 @@ class EndpointRun:
             ping_p50_ms=probe.percentile(50) if probe is not None else None,
             ping_p95_ms=probe.percentile(95) if probe is not None else None,
             ping_p99_ms=probe.percentile(99) if probe is not None else None,
-            ping_max_ms=probe.max_ms if probe is not None else None,
+            ping_max_ms=self.probe.longest_wait_ms if self.probe is not None else None,
             failures=self.failure_text(),
             error=self.error,
         )
@@ -229,6 +265,17 @@ class EndpointRun:
         )
 
 
+def summaries_ok(status: str, settings: WebSettings, summaries: Iterable[EndpointSummary]) -> bool:
+    """Complete, every endpoint measured, and no request failed (cut requests are expected)."""
+    summaries = list(summaries)
+    measured = tuple(summary.endpoint for summary in summaries)
+    return (
+        status == "complete"
+        and measured == settings.endpoints
+        and not any(summary.failed or summary.error for summary in summaries)
+    )
+
+
 def optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -256,18 +303,8 @@ class WebResult:
         return [run.summary() for run in self.endpoints]
 
     @property
-    def failed(self) -> int:
-        return sum(run.failed for run in self.endpoints)
-
-    @property
     def all_ok(self) -> bool:
-        """Complete, every endpoint measured, and no request failed (cut requests are expected)."""
-        measured = tuple(run.endpoint for run in self.endpoints)
-        return (
-            self.status == "complete"
-            and measured == self.settings.endpoints
-            and not any(run.failed or run.error for run in self.endpoints)
-        )
+        return summaries_ok(self.status, self.settings, self.summaries())
 
     def to_dict(self) -> dict[str, Any]:
         return {

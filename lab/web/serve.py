@@ -23,9 +23,9 @@ from uvicorn.supervisors import Multiprocess
 from lab.procs import set_parent_death_signal
 from lab.server import raise_open_file_limit
 from lab.web.app import ENV_READY_DIR, ENV_THREADPOOL
+from lab.web.settings import LISTEN_BACKLOG
 
 APP_IMPORT_STRING = "lab.web.app:create_app"
-BACKLOG = 2048
 
 
 def config(workers: int) -> uvicorn.Config:
@@ -33,7 +33,7 @@ def config(workers: int) -> uvicorn.Config:
         APP_IMPORT_STRING,
         factory=True,
         workers=workers,
-        backlog=BACKLOG,
+        backlog=LISTEN_BACKLOG,
         log_level="warning",
         access_log=False,
         lifespan="on",

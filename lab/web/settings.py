@@ -58,6 +58,7 @@ DEFAULT_SIZE = 200_000  # about 20 ms of pure Python on a laptop core: long enou
 DEFAULT_THREADPOOL = 40  # AnyIO's default number of thread tokens
 REQUEST_MODE_LIMIT_S = 60.0  # a --requests run is cut off here, so a stalled server cannot hang it
 PROBE_INTERVAL_S = 0.05
+LISTEN_BACKLOG = 2048  # a thousand clients connect at once: none may be refused
 
 
 @dataclass(frozen=True)

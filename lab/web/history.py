@@ -1,0 +1,322 @@
+"""Web-lab runs as flat rows and CSV, one row per run x endpoint, and back.
+
+The same canonical form as the CPU and I/O labs' history (`lab.history`):
+each column has one type and one way to write it, so export -> import ->
+export gives back the same text. A row keeps an endpoint's figures, not its
+request samples, so an imported run is an `ImportedWebRun`: it answers the
+same questions as a `WebResult` (summaries, all_ok) but has no latency series
+to draw. Import is all or nothing and every problem is a one-line
+`ResultsFormatError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from lab.errors import InvalidSettings, ResultsFormatError
+from lab.history import (
+    MAX_CSV_ROWS,
+    RUN_ID_PATTERN,
+    BadValue,
+    Row,
+    as_text,
+    build_machine,
+    check,
+    format_value,
+    parse_value,
+)
+from lab.machine import Machine
+from lab.web.results import (
+    WEB_KIND,
+    WEB_SCHEMA_VERSION,
+    WEB_STATUSES,
+    EndpointSummary,
+    WebResult,
+    summaries_ok,
+)
+from lab.web.settings import ENDPOINTS, WebSettings
+
+
+@dataclass(frozen=True)
+class ImportedWebRun:
+    """A web-lab run read back from rows: the endpoints' figures, without request samples."""
+
+    settings: WebSettings
+    machine: Machine
+    endpoint_summaries: tuple[EndpointSummary, ...]
+    status: str
+    message: str | None
+    run_id: str
+    created: str
+    schema_version: int = WEB_SCHEMA_VERSION
+
+    def summaries(self) -> list[EndpointSummary]:
+        return list(self.endpoint_summaries)
+
+    @property
+    def all_ok(self) -> bool:
+        return summaries_ok(self.status, self.settings, self.endpoint_summaries)
+
+
+WebRun: TypeAlias = WebResult | ImportedWebRun
+
+# Every column with its type; "?" marks a column that may be empty (None).
+RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
+    ("schema_version", "int"),
+    ("kind", "text"),
+    ("run_id", "text"),
+    ("created", "text"),
+    ("status", "text"),
+    ("endpoints_setting", "text"),
+    ("clients", "int"),
+    ("duration_s", "float?"),
+    ("requests_setting", "int?"),
+    ("latency_ms", "int"),
+    ("size", "int"),
+    ("threadpool", "int"),
+    ("server_workers", "int"),
+    ("python_version", "text"),
+    ("implementation", "text"),
+    ("gil_enabled", "bool"),
+    ("free_threaded_build", "bool"),
+    ("logical_cores", "int"),
+    ("physical_cores", "int?"),
+    ("affinity_cores", "int"),
+    ("cpu_quota", "float?"),
+    ("usable_cores", "float"),
+    ("os", "text"),
+    ("machine", "text"),
+    ("machine_start_method", "text"),
+    ("message", "text?"),
+)
+ENDPOINT_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
+    ("endpoint", "text?"),
+    ("requests", "int?"),
+    ("ok", "int?"),
+    ("failed", "int?"),
+    ("cut", "int?"),
+    ("seconds", "float?"),
+    ("throughput", "float?"),
+    ("p50_ms", "float?"),
+    ("p95_ms", "float?"),
+    ("p99_ms", "float?"),
+    ("max_ms", "float?"),
+    ("ceiling", "float?"),
+    ("single_core_rate", "float?"),
+    ("client_cpu_seconds", "float?"),
+    ("server_processes", "int?"),
+    ("ping_count", "int?"),
+    ("ping_p50_ms", "float?"),
+    ("ping_p95_ms", "float?"),
+    ("ping_p99_ms", "float?"),
+    ("ping_max_ms", "float?"),
+    ("failures", "text?"),
+    ("error", "text?"),
+)
+COLUMN_TYPES: dict[str, str] = dict(RUN_COLUMN_TYPES + ENDPOINT_COLUMN_TYPES)
+COLUMN_NAMES: tuple[str, ...] = tuple(COLUMN_TYPES)
+RUN_COLUMNS: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMN_TYPES)
+ENDPOINT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in ENDPOINT_COLUMN_TYPES)
+# Summary columns that may stay empty on a measured endpoint: nothing answered, no probe ran.
+MAY_BE_EMPTY = {"p50_ms", "p95_ms", "p99_ms", "max_ms", "ceiling", "single_core_rate", "failures", "error"}
+MAY_BE_EMPTY |= {name for name in ENDPOINT_COLUMNS if name.startswith("ping_")}
+
+
+def web_rows(runs: Iterable[WebRun]) -> list[dict[str, Any]]:
+    """One flat row per run x endpoint, typed values; a run that measured nothing still gets one row."""
+    rows = []
+    for run in runs:
+        summaries: list[EndpointSummary | None] = list(run.summaries()) or [None]
+        for summary in summaries:
+            rows.append({**run_values(run), **endpoint_values(summary)})
+    return rows
+
+
+def run_values(run: WebRun) -> dict[str, Any]:
+    settings, machine = run.settings, run.machine
+    return {
+        "schema_version": run.schema_version,
+        "kind": WEB_KIND,
+        "run_id": run.run_id,
+        "created": run.created,
+        "status": run.status,
+        "endpoints_setting": ",".join(settings.endpoints),
+        "clients": settings.clients,
+        "duration_s": settings.duration_s,
+        "requests_setting": settings.requests,
+        "latency_ms": settings.latency_ms,
+        "size": settings.size,
+        "threadpool": settings.threadpool,
+        "server_workers": settings.server_workers,
+        "python_version": machine.python_version,
+        "implementation": machine.implementation,
+        "gil_enabled": machine.gil_enabled,
+        "free_threaded_build": machine.free_threaded_build,
+        "logical_cores": machine.logical_cores,
+        "physical_cores": machine.physical_cores,
+        "affinity_cores": machine.affinity_cores,
+        "cpu_quota": machine.cpu_quota,
+        "usable_cores": machine.usable_cores,
+        "os": machine.os,
+        "machine": machine.machine,
+        "machine_start_method": machine.start_method,
+        "message": run.message,
+    }
+
+
+def endpoint_values(summary: EndpointSummary | None) -> dict[str, Any]:
+    if summary is None:
+        return dict.fromkeys(ENDPOINT_COLUMNS)
+    return {name: getattr(summary, name) for name in ENDPOINT_COLUMNS}
+
+
+def to_csv(runs: Iterable[WebRun]) -> str:
+    return rows_to_csv(web_rows(runs))
+
+
+def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMN_NAMES)
+    for row in rows:
+        writer.writerow([format_value(COLUMN_TYPES[name], row[name]) for name in COLUMN_NAMES])
+    return buffer.getvalue()
+
+
+def from_csv(text: str | bytes) -> list[ImportedWebRun]:
+    """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
+    return from_rows(read_rows(as_text(text)))
+
+
+def from_rows(rows: Iterable[Mapping[str, Any] | Row]) -> list[ImportedWebRun]:
+    """Rebuild runs from typed rows (as `web_rows` gives, or as read from CSV); `web_rows` gives them back."""
+    groups: dict[str, list[Row]] = {}
+    for number, row in enumerate(rows, start=2):
+        parsed = row if isinstance(row, Row) else Row(number, {}, dict(row))
+        missing = [name for name in COLUMN_NAMES if name not in parsed.values]
+        check(parsed.line, not missing, f"missing column {', '.join(missing[:3])}")
+        groups.setdefault(str(parsed.values["run_id"]), []).append(parsed)
+    if not groups:
+        raise ResultsFormatError("no web-lab runs to import")
+    return [build_run(group) for group in groups.values()]
+
+
+def read_rows(text: str) -> list[Row]:
+    """Parse and type-check every cell, or raise on the first problem."""
+    if not text.strip():
+        raise ResultsFormatError("the CSV file is empty")
+    if "\x00" in text:
+        raise ResultsFormatError("not a GIL Lab CSV: the file contains binary data")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[Row] = []
+    try:
+        header = next(reader)
+        missing = [name for name in COLUMN_NAMES if name not in header]
+        if missing or len(set(header)) != len(header):
+            shown = ", ".join(missing[:5]) or "a repeated column"
+            raise ResultsFormatError(f"not a GIL Lab web-lab CSV: the header lacks {shown}")
+        for cells in reader:
+            if not cells:
+                continue
+            if len(rows) >= MAX_CSV_ROWS:
+                raise ResultsFormatError(f"the CSV has more than {MAX_CSV_ROWS:,} rows")
+            if len(cells) != len(header):
+                raise ResultsFormatError(
+                    f"line {reader.line_num}: {len(cells)} fields, the header has {len(header)}"
+                )
+            raw = dict(zip(header, cells, strict=True))
+            rows.append(Row(reader.line_num, raw, parse_cells(reader.line_num, raw)))
+    except csv.Error as exc:
+        raise ResultsFormatError(f"not a readable CSV: {exc}") from None
+    if not rows:
+        raise ResultsFormatError("the CSV has a header but no runs")
+    return rows
+
+
+def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, kind in COLUMN_TYPES.items():
+        try:
+            values[name] = parse_value(kind, raw[name])
+        except BadValue as exc:
+            raise ResultsFormatError(f"line {line}, column {name}: {exc}, got {raw[name][:40]!r}") from None
+    return values
+
+
+def build_run(rows: list[Row]) -> ImportedWebRun:
+    first = rows[0]
+    for row in rows[1:]:
+        for name in RUN_COLUMNS:
+            check(
+                row.line, row.values[name] == first.values[name], f"the run has a different {name} than above"
+            )
+    values, line = first.values, first.line
+    check(line, values["kind"] == WEB_KIND, f"kind {str(values['kind'])[:40]!r} is not a web-lab run")
+    check(
+        line,
+        values["schema_version"] == WEB_SCHEMA_VERSION,
+        f"schema version {values['schema_version']}, this GIL Lab reads {WEB_SCHEMA_VERSION}",
+    )
+    run_id, status, created = values["run_id"], values["status"], values["created"]
+    check(line, RUN_ID_PATTERN.fullmatch(run_id) is not None, f"run_id {run_id[:40]!r} is not valid")
+    check(line, status in WEB_STATUSES, f"unknown status {status[:40]!r}")
+    try:
+        datetime.fromisoformat(created)
+    except ValueError:
+        raise ResultsFormatError(f"line {line}: created {created[:40]!r} is not a date") from None
+    settings = build_settings(first)
+    return ImportedWebRun(
+        settings=settings,
+        machine=build_machine(first),
+        endpoint_summaries=build_summaries(rows, settings),
+        status=status,
+        message=values["message"],
+        run_id=run_id,
+        created=created,
+    )
+
+
+def build_settings(row: Row) -> WebSettings:
+    values = row.values
+    try:
+        return WebSettings.create(
+            endpoints=values["endpoints_setting"],
+            clients=values["clients"],
+            requests=values["requests_setting"],
+            duration=values["duration_s"],
+            latency_ms=values["latency_ms"],
+            size=values["size"],
+            threadpool=values["threadpool"],
+            server_workers=values["server_workers"],
+        )
+    except InvalidSettings as exc:
+        raise ResultsFormatError(f"line {row.line}: invalid settings: {exc}") from None
+
+
+def build_summaries(rows: list[Row], settings: WebSettings) -> tuple[EndpointSummary, ...]:
+    if len(rows) == 1 and rows[0].values["endpoint"] is None:
+        row = rows[0]
+        for name in ENDPOINT_COLUMNS:
+            check(row.line, row.values[name] is None, f"a row without an endpoint has a value in {name}")
+        return ()
+    summaries: list[EndpointSummary] = []
+    for row in rows:
+        values, line = row.values, row.line
+        endpoint = values["endpoint"]
+        check(line, endpoint in ENDPOINTS, f"unknown endpoint {str(endpoint)[:40]!r}")
+        check(line, endpoint in settings.endpoints, f"{endpoint} is not among the run's endpoints")
+        check(line, endpoint not in [s.endpoint for s in summaries], f"endpoint {endpoint} appears twice")
+        for name in ENDPOINT_COLUMNS:
+            check(line, name in MAY_BE_EMPTY or values[name] is not None, f"column {name} is empty")
+        check(
+            line,
+            values["ok"] + values["failed"] + values["cut"] == values["requests"],
+            "ok + failed + cut is not requests",
+        )
+        summaries.append(EndpointSummary(**{name: values[name] for name in ENDPOINT_COLUMNS}))
+    return tuple(summaries)

@@ -1,0 +1,253 @@
+"""Helpers for the real-browser test: the Streamlit server, waiting on the page, finding workers.
+
+Nothing here sleeps for a fixed time: every wait is on a condition (the health
+endpoint, the script-run state the page publishes on `stApp`, the URL, a
+process group), polled with a short interval and a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import psutil
+from playwright.sync_api import Page
+
+from lab.procs import group_members
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_DIR = REPO_ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+
+# Counts script runs as the page sees them. Streamlit sets `running` only when the
+# server says a run started, so right after a click the state may still read
+# `notRunning` from the previous run: waiting for this counter to move first
+# makes "wait until notRunning" mean "until the run this action caused is over".
+RUN_COUNTER_JS = """
+window.__glRuns = 0;
+new MutationObserver((records) => {
+  for (const record of records) {
+    const state = record.target.getAttribute('data-test-script-state');
+    if (state === 'running' && record.oldValue !== 'running') window.__glRuns += 1;
+  }
+}).observe(document, {
+  subtree: true, attributes: true, attributeOldValue: true,
+  attributeFilter: ['data-test-script-state'],
+});
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], Any], timeout: float, interval: float = 0.05, what: str = "") -> float:
+    """Poll `check` until it returns something truthy; returns the seconds it took."""
+    start = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or check}")
+        time.sleep(interval)
+
+
+@dataclass
+class StreamlitServer:
+    """`streamlit run streamlit_app.py` as a child in its own process group."""
+
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> StreamlitServer:
+        command = [
+            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+            "--server.headless", "true",
+            "--server.port", str(self.port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            # Others edit the page while tests run: no watcher, so no "source changed" rerun prompts.
+            "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
+        self.proc = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until(self._healthy, timeout, interval=0.2, what=f"{self.url}/_stcore/health to answer ok")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _healthy(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(
+                f"streamlit exited with {self.proc.returncode} before it was healthy:\n{self.log_tail()}"
+            )
+        try:
+            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                return response.read().decode().strip() == "ok"
+        except OSError:
+            return False
+
+    def log_tail(self, nbytes: int = 4000) -> str:
+        try:
+            return self.log_path.read_bytes()[-nbytes:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def worker_groups(self) -> set[int]:
+        """Process groups of the `python -m lab worker` processes this server started."""
+        assert self.proc is not None
+        groups: set[int] = set()
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return groups
+        for child in children:
+            with contextlib.suppress(psutil.Error, ProcessLookupError):
+                if is_worker(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                    groups.add(os.getpgid(child.pid))
+        return groups
+
+    def stop(self) -> None:
+        """End the server's group, and any worker group it left, and reap the server."""
+        if self.proc is None:
+            return
+        self.kill_workers()
+        pgid = self.proc.pid  # start_new_session: the server leads its own group
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def kill_workers(self) -> None:
+        """Clean-up after a failure: end the worker groups still running under this server."""
+        for pgid in self.worker_groups():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+
+
+def is_worker(cmdline: list[str]) -> bool:
+    return "lab worker" in " ".join(cmdline)
+
+
+def live_members(pgid: int) -> list[int]:
+    """Members of a process group that are still running (zombies excluded)."""
+    return group_members(pgid)
+
+
+def group_gone(pgid: int) -> bool:
+    """True once no process at all, not even an unreaped zombie, is left in the group."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def runs_seen(page: Page) -> int:
+    return int(page.evaluate("window.__glRuns || 0"))
+
+
+def settle(page: Page, action: Callable[[], Any], timeout_ms: float = 60_000) -> None:
+    """Do `action`, wait for the script run it causes to start, then for the page to be idle."""
+    before = runs_seen(page)
+    action()
+    page.wait_for_function("n => (window.__glRuns || 0) > n", arg=before, timeout=timeout_ms)
+    page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
+
+
+def open_page(page: Page, url: str, timeout_ms: float = 60_000) -> None:
+    """Load the page and wait for its first script run to finish and its widgets to draw."""
+    page.goto(url)
+    page.wait_for_function("(window.__glRuns || 0) >= 1", timeout=timeout_ms)
+    page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
+    # Widgets are lazily loaded components: they can draw a moment after the run ends.
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=timeout_ms)
+    page.get_by_role("slider", name="Task count").wait_for(timeout=timeout_ms)
+
+
+def query_param(page: Page, name: str) -> str | None:
+    return page.evaluate("name => new URLSearchParams(location.search).get(name)", name)
+
+
+def wait_for_query(page: Page, timeout_ms: float = 30_000, **expected: str) -> None:
+    """Wait until the URL's query string holds these values and the script is idle."""
+    page.wait_for_function(
+        "want => { const q = new URLSearchParams(location.search);"
+        " return Object.entries(want).every(([k, v]) => q.get(k) === v); }",
+        arg=expected,
+        timeout=timeout_ms,
+    )
+    page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
+
+
+def move_slider(page: Page, label: str, *keys: str) -> None:
+    """Focus a slider and press keys (Home, End, ArrowLeft, ArrowRight); the page reruns once."""
+    slider = page.get_by_role("slider", name=label)
+
+    def press() -> None:
+        slider.focus()
+        for key in keys:
+            page.keyboard.press(key)
+
+    settle(page, press)
+
+
+def screenshot_whole_page(page: Page, path: Path) -> None:
+    """Streamlit scrolls inside stMain: grow the viewport to its height, then take a full-page shot."""
+    main = page.locator('[data-testid="stMain"]')
+    width = page.viewport_size["width"] if page.viewport_size else 1400
+    height = int(main.evaluate("element => element.scrollHeight"))
+    page.set_viewport_size({"width": width, "height": max(height, 600)})
+    # Let Plotly and the layout react to the new size: two animation frames, then idle.
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_selector(NOT_RUNNING)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)

@@ -1,0 +1,277 @@
+"""The page in a real browser: run, results, CSV download, share links, and Cancel / closed tab.
+
+One Streamlit server for the module, driven by Debian's Chromium through
+Playwright. Every interaction waits for the script run it causes to finish
+(`stApp[data-test-script-state="notRunning"]`), never for a fixed time. The
+finished page is saved to test-output/e2e-finished-run.png, and the measured
+times (Cancel -> worker group gone, closed tab -> worker group gone) to
+test-output/e2e-timings.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NOT_RUNNING,
+    OUTPUT_DIR,
+    RUN_COUNTER_JS,
+    RUNNING,
+    StreamlitServer,
+    free_port,
+    group_gone,
+    live_members,
+    move_slider,
+    open_page,
+    query_param,
+    screenshot_whole_page,
+    settle,
+    wait_for_query,
+    wait_until,
+)
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+VIEWPORT = {"width": 1400, "height": 900}
+SCREENSHOT = OUTPUT_DIR / "e2e-finished-run.png"
+TIMINGS = OUTPUT_DIR / "e2e-timings.json"
+# Long enough to be cancelled: 64 tasks of squares(100,000,000), several seconds each.
+LONG_RUN_LINK = "/?workload=squares&tasks=64&size=100000000&modes=processes&workers=2&repeats=1"
+GONE_WITHIN_S = 5.0
+CSV_COLUMNS = ("run_id", "mode", "seconds", "speedup", "cores_busy")
+
+pytestmark = pytest.mark.timeout(120)
+expect.set_options(timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[StreamlitServer]:
+    app = StreamlitServer(port=free_port(), log_path=OUTPUT_DIR / "e2e-streamlit.log").start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser test drives Debian's Chromium and is never skipped. "
+            "Install it with `apt-get install chromium` (or ./scripts/ensure-chromium).",
+            pytrace=False,
+        )
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield chromium
+    chromium.close()
+
+
+def new_context(browser: Browser) -> BrowserContext:
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.add_init_script(RUN_COUNTER_JS)
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = new_context(browser)
+    yield ctx
+    ctx.close()
+
+
+@dataclass
+class FinishedRun:
+    page: Page
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def finished_run(browser: Browser, server: StreamlitServer) -> Iterator[FinishedRun]:
+    """Flow 1's page: small task count and size chosen with the keyboard, then one run to the end."""
+    ctx = new_context(browser)
+    page = ctx.new_page()
+    open_page(page, server.url)
+    assert query_param(page, "tasks") == "8" and query_param(page, "size") == "3000000", page.url
+
+    move_slider(page, "Task count", "Home", "ArrowRight", "ArrowRight", "ArrowRight")
+    wait_for_query(page, tasks="4")
+    move_slider(page, "Workload size", "Home", "ArrowRight", "ArrowRight")
+    wait_for_query(page, size="100000")
+    expect(page.get_by_role("slider", name="Task count")).to_have_value("4")
+    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute("aria-valuetext", "100,000")
+
+    started = time.monotonic()
+    settle(page, page.get_by_role("button", name="Run", exact=True).click, timeout_ms=90_000)
+    expect(page.get_by_text(re.compile(r"^Finished in [0-9.]+ s$"))).to_be_visible()
+    yield FinishedRun(page, time.monotonic() - started)
+    ctx.close()
+
+
+def record_timing(name: str, seconds: float) -> None:
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    timings[name] = round(seconds, 3)
+    TIMINGS.write_text(json.dumps(timings, indent=2) + "\n")
+    print(f"{name}: {seconds:.3f} s")
+
+
+def test_a_run_draws_metrics_charts_and_updates_the_link(finished_run: FinishedRun) -> None:
+    page = finished_run.page
+    record_timing("flow1_run_click_to_idle_s", finished_run.seconds)
+
+    labels = page.get_by_test_id("stMetricLabel")
+    expect(labels).to_have_text(["batch", "threads", "processes"])
+    values = page.get_by_test_id("stMetricValue").all_inner_texts()
+    assert len(values) == 3 and all(re.fullmatch(r"[0-9]+\.[0-9]{3} s", v) for v in values), values
+
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4")
+    charts = page.get_by_test_id("stPlotlyChart")
+    titles = [chart.locator(".gtitle").first.text_content() for chart in charts.all()]
+    for wanted in ("Wall time", "Speedup", "Cores", "timeline"):
+        assert any(wanted.lower() in (title or "").lower() for title in titles), (wanted, titles)
+    # Not just frames: every chart drew at least one trace with marks in it.
+    marks = [
+        chart.evaluate("e => e.querySelectorAll('g.trace path, g.trace .point').length")
+        for chart in charts.all()
+    ]
+    assert all(count > 0 for count in marks), dict(zip(titles, marks, strict=True))
+
+    assert query_param(page, "tasks") == "4", page.url
+    assert query_param(page, "size") == "100000", page.url
+    assert query_param(page, "workload") == "squares", page.url
+
+    screenshot_whole_page(page, SCREENSHOT)
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_download_csv_has_one_row_per_mode(finished_run: FinishedRun) -> None:
+    page = finished_run.page
+    button = page.get_by_role("button", name="Download CSV", exact=True)
+    expect(button).to_be_enabled()
+    with page.expect_download() as download_info:
+        button.click()
+    download = download_info.value
+    saved = OUTPUT_DIR / "e2e-history.csv"
+    download.save_as(saved)
+    page.wait_for_selector(NOT_RUNNING)
+
+    table = pd.read_csv(saved)
+    missing = [name for name in CSV_COLUMNS if name not in table.columns]
+    assert not missing, f"CSV lacks {missing}; has {list(table.columns)}"
+    assert list(table["mode"]) == ["batch", "threads", "processes"]
+    assert table["run_id"].nunique() == 1 and table["run_id"].notna().all()
+    assert (table["seconds"] > 0).all(), table["seconds"].tolist()
+    assert (table["cores_busy"] >= 0).all(), table["cores_busy"].tolist()
+    assert table.loc[table["mode"] == "batch", "speedup"].item() == pytest.approx(1.0)
+
+
+def test_a_share_link_restores_the_controls(context: BrowserContext, server: StreamlitServer) -> None:
+    page = context.new_page()
+    open_page(page, f"{server.url}/?workload=sleep&tasks=5&size=50&modes=batch,threads&repeats=2")
+
+    expect(page.get_by_role("radio", name="I/O-bound")).to_be_checked()
+    expect(page.get_by_role("radio", name=re.compile(r"^sleep\b"))).to_be_checked()
+    expect(page.get_by_role("slider", name="Task count")).to_have_value("5")
+    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute("aria-valuetext", "50")
+    expect(page.get_by_role("slider", name="Repeats")).to_have_value("2")
+    expect(page.get_by_test_id("stMultiSelect").locator("[data-tag]")).to_have_text(["batch", "threads"])
+    expect(page.get_by_test_id("stAlertContentWarning")).to_have_count(0)
+    wait_for_query(page, workload="sleep", tasks="5", size="50", modes="batch,threads", repeats="2")
+
+
+def test_a_tampered_link_is_clamped_with_a_warning(context: BrowserContext, server: StreamlitServer) -> None:
+    page = context.new_page()
+    open_page(page, f"{server.url}/?tasks=99999&size=-5&workers=abc&modes=warp")
+
+    warnings = page.get_by_test_id("stAlertContentWarning")
+    expect(warnings.first).to_be_visible()
+    text = " | ".join(warnings.all_inner_texts())
+    assert "tasks=99,999" in text and "64" in text, text
+    assert "warp" in text and "workers" in text, text
+
+    tasks = page.get_by_role("slider", name="Task count")
+    expect(tasks).to_have_value(tasks.get_attribute("max") or "")
+    assert tasks.get_attribute("max") == "64"
+    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute("aria-valuetext", "10,000")
+    expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()
+    wait_for_query(page, tasks="64", size="10000", modes="batch,threads,processes")
+
+
+def start_long_run(page: Page, server: StreamlitServer) -> int:
+    """Open the long-run link, click Run, and return the worker's process group once its pool runs."""
+    assert not server.worker_groups(), "a worker from an earlier test is still running"
+    open_page(page, server.url + LONG_RUN_LINK)
+    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute(
+        "aria-valuetext", "100,000,000"
+    )
+    expect(page.get_by_role("slider", name="Task count")).to_have_value("64")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_selector(RUNNING)
+    wait_until(server.worker_groups, 30, what="a `python -m lab worker` process under streamlit")
+    (pgid,) = server.worker_groups()
+    # The worker itself plus the two pool processes squaring numbers.
+    wait_until(lambda: len(live_members(pgid)) >= 3, 30, what=f"the process pool in group {pgid}")
+    assert page.locator(RUNNING).count() == 1, "the run ended before it could be stopped"
+    return pgid
+
+
+def wait_group_gone(pgid: int, started: float) -> tuple[float, float]:
+    """Seconds from `started` until no live member is left, and until the group is fully reaped."""
+    wait_until(lambda: not live_members(pgid), GONE_WITHIN_S + 10, interval=0.02, what=f"group {pgid} ended")
+    ended = time.monotonic() - started
+    wait_until(lambda: group_gone(pgid), GONE_WITHIN_S + 10, interval=0.02, what=f"group {pgid} reaped")
+    return ended, time.monotonic() - started
+
+
+def test_cancel_ends_the_worker_group(context: BrowserContext, server: StreamlitServer) -> None:
+    page = context.new_page()
+    pgid = start_long_run(page, server)
+    try:
+        cancel = page.get_by_role("button", name="Cancel", exact=True)
+        expect(cancel).to_be_enabled()
+        clicked = time.monotonic()
+        cancel.click()
+        ended, reaped = wait_group_gone(pgid, clicked)
+    finally:
+        server.kill_workers()
+    record_timing("cancel_to_group_ended_s", ended)
+    record_timing("cancel_to_group_reaped_s", reaped)
+    assert ended <= GONE_WITHIN_S, f"worker group {pgid} still ran {ended:.2f} s after Cancel"
+    assert reaped <= GONE_WITHIN_S, f"worker group {pgid} not reaped until {reaped:.2f} s after Cancel"
+
+    page.wait_for_selector(NOT_RUNNING)
+    expect(page.get_by_text("Run cancelled", exact=False)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Finished in"))).to_have_count(0)
+    assert not server.worker_groups()
+
+
+def test_closing_the_tab_ends_the_worker_group(browser: Browser, server: StreamlitServer) -> None:
+    ctx = new_context(browser)
+    page = ctx.new_page()
+    pgid = start_long_run(page, server)
+    try:
+        closed = time.monotonic()
+        page.close()
+        ended, reaped = wait_group_gone(pgid, closed)
+    finally:
+        server.kill_workers()
+        ctx.close()
+    record_timing("tab_close_to_group_ended_s", ended)
+    record_timing("tab_close_to_group_reaped_s", reaped)
+    assert ended <= GONE_WITHIN_S, f"worker group {pgid} still ran {ended:.2f} s after the tab closed"
+    assert reaped <= GONE_WITHIN_S, f"group {pgid} not reaped until {reaped:.2f} s after the tab closed"
+    assert not server.worker_groups()
