@@ -8,11 +8,13 @@ the figures, takeaway, history and CSV come from plain functions in `lab/`.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import streamlit as st
 
 from lab import charts, history, share
 from lab.errors import LabError, ResultsFormatError
+from lab.hosting import Hosting
 from lab.machine import Machine, current_machine
 from lab.report import machine_lines
 from lab.results import RunResult
@@ -23,7 +25,6 @@ from lab.takeaway import EXPLAINER, takeaway
 from lab.workloads import WORKLOADS
 
 POLL_SECONDS = 0.1
-CONTROLS = share.Controls()
 MODE_HELP = {
     "batch": "one task after another, in one thread",
     "threads": "one threading.Thread per task (or a pool, under Advanced)",
@@ -37,6 +38,21 @@ MODE_HELP = {
 @st.cache_resource(show_spinner=False)
 def machine() -> Machine:
     return current_machine()
+
+
+@st.cache_resource(show_spinner=False)
+def hosting() -> Hosting:
+    """Public or private, and the limits: read once per server process."""
+    return Hosting.from_env(machine().usable_cores)
+
+
+def controls() -> share.Controls:
+    """The controls' ranges; in public mode the process count stops at the host's cap."""
+    base = share.Controls()
+    if not hosting().public:
+        return base
+    cap = max(1, min(base.workers.high, hosting().limits.max_processes))
+    return replace(base, workers=share.ControlRange(1, cap, min(base.workers.default, cap)))
 
 
 @st.cache_resource(show_spinner=False)
@@ -61,7 +77,7 @@ def init_session() -> None:
     st.session_state.last_run_id = None
     st.session_state.upload_generation = 0
     cores = machine().parallel_slots
-    linked, notices = share.read_link(st.query_params.to_dict(), CONTROLS, cores)
+    linked, notices = share.read_link(st.query_params.to_dict(), controls(), cores)
     st.session_state.link_notices = notices
     apply_page_settings(linked)
 
@@ -94,6 +110,7 @@ def on_lab_change() -> None:
 
 def sidebar() -> share.PageSettings:
     """The controls; returns what they hold."""
+    limits = controls()
     with st.sidebar:
         st.header("Experiment")
         st.radio("Lab", list(share.LABS), key="lab", horizontal=True, on_change=on_lab_change)
@@ -104,7 +121,7 @@ def sidebar() -> share.PageSettings:
             on_change=on_workload_change,
             format_func=lambda name: f"{name} — {WORKLOADS[name].summary.split(';')[0]}",
         )
-        tasks = st.slider("Task count", CONTROLS.tasks.low, CONTROLS.tasks.high, key="tasks")
+        tasks = st.slider("Task count", limits.tasks.low, limits.tasks.high, key="tasks")
         size = 1
         if workload != "http":
             choices = share.SIZE_CHOICES[workload]
@@ -118,7 +135,7 @@ def sidebar() -> share.PageSettings:
                 format_func=lambda value: f"{value:,}",
                 help=f"In {WORKLOADS[workload].unit}; the scale is logarithmic.",
             )
-        workers = st.slider("Process count", CONTROLS.workers.low, CONTROLS.workers.high, key="workers")
+        workers = st.slider("Process count", limits.workers.low, limits.workers.high, key="workers")
         url = ""
         latency = st.session_state.latency_ms
         if workload == "http":
@@ -127,8 +144,8 @@ def sidebar() -> share.PageSettings:
             ).strip()
             latency = st.slider(
                 "Latency (ms)",
-                CONTROLS.latency_ms.low,
-                CONTROLS.latency_ms.high,
+                limits.latency_ms.low,
+                limits.latency_ms.high,
                 key="latency_ms",
                 disabled=bool(url),
                 help="How long the embedded server waits before it answers.",
@@ -136,16 +153,17 @@ def sidebar() -> share.PageSettings:
         modes = st.multiselect(
             "Modes", MODES, key="modes", help="\n".join(f"- **{m}**: {text}" for m, text in MODE_HELP.items())
         )
-        repeats = st.slider("Repeats", CONTROLS.repeats.low, CONTROLS.repeats.high, key="repeats")
+        repeats = st.slider("Repeats", limits.repeats.low, limits.repeats.high, key="repeats")
         with st.expander("Advanced"):
             threads = st.slider(
                 "Thread count",
-                CONTROLS.threads.low,
-                CONTROLS.threads.high,
+                limits.threads.low,
+                limits.threads.high,
                 key="threads",
                 help="0 starts one thread per task; a number uses a pool of that many threads.",
             )
             start_method = st.selectbox("Start method", ["default", *START_METHODS], key="start_method")
+        st.caption(hosting().describe())
     return share.PageSettings(
         workload=workload,
         tasks=tasks,
@@ -161,17 +179,20 @@ def sidebar() -> share.PageSettings:
 
 
 def run_settings(page: share.PageSettings) -> RunSettings:
-    return RunSettings.create(
-        page.workload,
-        tasks=page.tasks,
-        size=page.size,
-        modes=page.modes,
-        workers=page.workers,
-        threads=page.threads or None,
-        url=page.url or None,
-        latency_ms=page.latency_ms,
-        repeats=page.repeats,
-        start_method=page.start_method or None,
+    """What the engine will run: validated, then admitted (or refused) by this host's rules."""
+    return hosting().admit(
+        RunSettings.create(
+            page.workload,
+            tasks=page.tasks,
+            size=page.size,
+            modes=page.modes,
+            workers=page.workers,
+            threads=page.threads or None,
+            url=page.url or None,
+            latency_ms=page.latency_ms,
+            repeats=page.repeats,
+            start_method=page.start_method or None,
+        )
     )
 
 
@@ -185,12 +206,19 @@ def run_experiment(settings: RunSettings) -> RunResult | None:
     target = (
         latency_server().url(settings.latency_ms, settings.bytes) if settings.uses_embedded_server else None
     )
+    host = hosting()
     status = st.status("Running the experiment…", expanded=True)
     with status:
+        line = st.empty()
         bars = {mode: st.progress(0.0, text=f"{mode}: waiting") for mode in settings.modes}
-        with Experiment(settings, target_url=target) as experiment:
+        options = {"deadline_s": host.deadline_s, "queue": host.queue(), "public": host.public}
+        with Experiment(settings, target_url=target, **options) as experiment:
             while not experiment.done:
                 experiment.poll(POLL_SECONDS)
+                if experiment.ahead:
+                    line.info(f"Waiting for the host: {experiment.ahead} run(s) ahead of yours.")
+                    continue
+                line.empty()
                 for row in experiment.progress():
                     label = f"{row.mode}: {row.done}/{row.total} tasks · {row.elapsed:.1f} s · {row.state}"
                     bars[row.mode].progress(row.done / row.total if row.total else 0.0, text=label)
@@ -355,7 +383,11 @@ def main() -> None:
 
 def estimate_note(settings: RunSettings) -> str:
     modes = ", ".join(settings.modes)
-    return f"{settings.tasks} {settings.workload} tasks × {settings.repeats} repeat(s) in: {modes}"
+    seconds = hosting().estimate_seconds(settings)
+    return (
+        f"{settings.tasks} {settings.workload} tasks × {settings.repeats} repeat(s) in {modes}: "
+        f"about {seconds:.0f} s on this machine"
+    )
 
 
 main()

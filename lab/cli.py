@@ -100,6 +100,8 @@ def settings_from(args: argparse.Namespace) -> RunSettings:
 
 
 def progress_line(event: dict) -> str | None:
+    if event.get("event") == "queued":
+        return f"  waiting for the host: {event['ahead']} run(s) ahead"
     if event.get("event") != "mode_finished":
         return None
     run = event["run"]
@@ -109,16 +111,23 @@ def progress_line(event: dict) -> str | None:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from lab.hosting import Hosting
     from lab.runner import run_experiment
 
-    settings = settings_from(args)
+    hosting = Hosting.from_env(current_machine().usable_cores)
+    settings = hosting.admit(settings_from(args))
+
+    shown: list[str] = []
 
     def show(event: dict) -> None:
         line = progress_line(event)
-        if line:
+        if line and line not in shown[-1:]:
             print(line, file=sys.stderr, flush=True)
+            shown.append(line)
 
-    result = run_experiment(settings, show)
+    result = run_experiment(
+        settings, show, deadline_s=hosting.deadline_s, queue=hosting.queue(), public=hosting.public
+    )
     if args.format == "json":
         text = result.to_json(indent=2) + "\n"
     elif args.format == "csv":

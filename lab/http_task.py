@@ -25,6 +25,10 @@ from urllib.parse import urlsplit
 import requests
 import urllib3.exceptions
 
+from lab.errors import RefusedURL
+from lab.public import public_mode
+from lab.urlguard import allow_from_env, guarded_requests_session, guarded_session_options
+
 if TYPE_CHECKING:
     import aiohttp
 
@@ -190,7 +194,10 @@ def download(url: str, path: Path, timeout_s: float, max_bytes: int) -> int:
     target = where(url)
     deadline = time.monotonic() + timeout_s
     try:
-        with requests.get(url, stream=True, timeout=(timeout_s, timeout_s)) as response:
+        with (
+            sync_session() as session,
+            session.get(url, stream=True, timeout=(timeout_s, timeout_s)) as response,
+        ):
             if response.status_code >= 400:
                 raise DownloadError(http_status(response.status_code, response.reason, url))
             length = response.headers.get("Content-Length")
@@ -202,7 +209,16 @@ def download(url: str, path: Path, timeout_s: float, max_bytes: int) -> int:
                         raise DownloadError(timed_out(timeout_s, target))
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise DownloadError(requests_message(exc, url, target, timeout_s)) from None
+    except RefusedURL as exc:
+        raise DownloadError(str(exc)) from None
     return body.received
+
+
+def sync_session() -> requests.Session:
+    """A fresh session per download; in public mode one that connects only to checked addresses."""
+    if public_mode():
+        return guarded_requests_session(allow_from_env())
+    return requests.Session()
 
 
 def open_async_session() -> aiohttp.ClientSession:
@@ -212,6 +228,8 @@ def open_async_session() -> aiohttp.ClientSession:
     """
     import aiohttp
 
+    if public_mode():
+        return aiohttp.ClientSession(**guarded_session_options(allow_from_env(), limit=0, limit_per_host=0))
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
 
 
@@ -233,6 +251,8 @@ async def download_async(
                     body.add(chunk)
     except (aiohttp.ClientError, OSError) as exc:
         raise DownloadError(aiohttp_message(exc, url, target, timeout_s)) from None
+    except RefusedURL as exc:
+        raise DownloadError(str(exc)) from None
     return body.received
 
 

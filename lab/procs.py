@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -71,9 +72,10 @@ def end_process_group(proc: subprocess.Popen[bytes], grace_s: float = 0.0) -> in
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
     try:
-        code = proc.wait(timeout=5)
+        code: int | None = proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        return None
+        code = None
+    wait_for_group_exit(pgid)
     for stream in (proc.stdout, proc.stderr, proc.stdin):
         if stream is not None:
             with contextlib.suppress(OSError):
@@ -81,9 +83,21 @@ def end_process_group(proc: subprocess.Popen[bytes], grace_s: float = 0.0) -> in
     return code
 
 
+def wait_for_group_exit(pgid: int, timeout_s: float = 2.0) -> bool:
+    """SIGKILL is delivered asynchronously: wait until no member of the group is still running."""
+    deadline = time.monotonic() + timeout_s
+    while group_members(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def group_members(pgid: int) -> list[int]:
     """Pids still alive in a process group (Linux /proc); for tests and diagnostics."""
     members: list[int] = []
+    if not Path("/proc").is_dir():
+        return members
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue

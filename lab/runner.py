@@ -25,9 +25,11 @@ from typing import Any
 
 from lab.errors import RunFailed
 from lab.machine import Machine, current_machine
-from lab.procs import end_process_group, python_module_args, start_child
+from lab.procs import child_env, end_process_group, python_module_args, start_child
 from lab.results import ModeRun, RunResult
+from lab.runqueue import QueueTimeout, RunQueue, Ticket
 from lab.settings import RunSettings
+from lab.urlguard import allow_env, allow_for
 
 Event = dict[str, Any]
 STDERR_TAIL_BYTES = 2000
@@ -53,6 +55,9 @@ class Experiment:
     `http` workload at a server the caller keeps (the page reuses one); without
     it, an `http` run with no URL starts and stops its own embedded server.
     `deadline_s` ends the run after that many seconds and reports it cut short.
+    With a `queue`, the run first waits its turn on the host (`poll()` reports
+    "queued" events meanwhile); `public` runs the worker under public mode's
+    URL guard, with the embedded server as the one loopback address allowed.
     """
 
     def __init__(
@@ -62,8 +67,13 @@ class Experiment:
         python: str | None = None,
         target_url: str | None = None,
         deadline_s: float | None = None,
+        queue: RunQueue | None = None,
+        public: bool = False,
     ) -> None:
         self.settings = settings
+        self.queue = queue
+        self.public = public
+        self.ahead: int | None = None
         self.python = python or sys.executable
         self.target_url = target_url or settings.url
         self.deadline_s = deadline_s
@@ -82,18 +92,21 @@ class Experiment:
         self._buffer = b""
         self._selector: selectors.BaseSelector | None = None
         self._tmp: Path | None = None
+        self._ticket: Ticket | None = None
 
     def start(self) -> Experiment:
-        if self._proc is not None:
+        if self._tmp is not None:
             return self
         self._tmp = Path(tempfile.mkdtemp(prefix="gil-lab-"))
         try:
             self._start_server()
-            self._start_worker()
+            if self.queue is None:
+                self._start_worker()
+            else:
+                self._ticket = self.queue.join()
         except BaseException:
             self.close()
             raise
-        self.started_at = time.monotonic()
         return self
 
     def _start_server(self) -> None:
@@ -117,10 +130,13 @@ class Experiment:
         args += ["--download-dir", str(downloads)]
         if self.target_url:
             args += ["--target-url", self.target_url]
+        env = child_env({"GIL_LAB_PUBLIC": "1" if self.public else "0"})
+        if self.public and self.settings.uses_embedded_server and self.target_url:
+            env.update(allow_env(allow_for(self.target_url)))
         try:
             with open(self._tmp / "worker.stderr", "wb") as stderr:
                 command = python_module_args("lab", *args, python=self.python)
-                self._proc = start_child(command, pass_fds=(write_fd,), stderr=stderr.fileno())
+                self._proc = start_child(command, pass_fds=(write_fd,), stderr=stderr.fileno(), env=env)
         except OSError as exc:
             raise RunFailed(f"cannot start the worker with {self.python}: {exc.strerror or exc}") from None
         finally:
@@ -128,6 +144,7 @@ class Experiment:
         os.set_blocking(read_fd, False)
         self._selector = selectors.DefaultSelector()
         self._selector.register(read_fd, selectors.EVENT_READ)
+        self.started_at = time.monotonic()
 
     @property
     def pid(self) -> int | None:
@@ -143,7 +160,11 @@ class Experiment:
 
     def poll(self, timeout: float = 0.1) -> list[Event]:
         """Events that arrived within `timeout` seconds; ends the run when it is over."""
-        if self.done or self._selector is None or self._pipe is None:
+        if self.done:
+            return []
+        if self._proc is None and self._ticket is not None:
+            return self._wait_in_line(timeout)
+        if self._selector is None or self._pipe is None:
             return []
         events: list[Event] = []
         if self._selector.select(timeout):
@@ -175,6 +196,25 @@ class Experiment:
                 if on_event is not None:
                     on_event(event)
         return self.result()
+
+    def _wait_in_line(self, timeout: float) -> list[Event]:
+        """One look at the host's line: start the worker once it is our turn."""
+        assert self._ticket is not None
+        try:
+            ahead = self._ticket.poll()
+        except QueueTimeout as exc:
+            self._finish("cancelled", str(exc))
+            return [{"event": "error", "message": str(exc)}]
+        self.ahead = ahead
+        if ahead > 0:
+            time.sleep(timeout)
+            return [{"event": "queued", "ahead": ahead}]
+        try:
+            self._start_worker()
+        except BaseException:
+            self.close()
+            raise
+        return [{"event": "dequeued"}]
 
     def _apply(self, event: Event) -> None:
         kind = event.get("event")
@@ -236,10 +276,13 @@ class Experiment:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._ticket is not None:
+            self._ticket.leave()
+            self._ticket = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
-        if self.status is None and self._proc is not None:
+        if self.status is None and self.started_at is not None:
             self.status, self.message = "cancelled", "ended before it finished"
 
     def progress(self) -> list[ModeProgress]:
@@ -284,9 +327,18 @@ def run_experiment(
     python: str | None = None,
     target_url: str | None = None,
     deadline_s: float | None = None,
+    queue: RunQueue | None = None,
+    public: bool = False,
 ) -> RunResult:
     """Run one experiment to the end in a child process and return its result."""
-    with Experiment(settings, python=python, target_url=target_url, deadline_s=deadline_s) as experiment:
+    options = {
+        "python": python,
+        "target_url": target_url,
+        "deadline_s": deadline_s,
+        "queue": queue,
+        "public": public,
+    }
+    with Experiment(settings, **options) as experiment:
         result = experiment.wait(on_event)
     if result.status == "crashed" and not result.runs:
         raise RunFailed(result.message or "the experiment's process failed")

@@ -228,6 +228,7 @@ class LatencyServer:
 
 
 async def send(writer: asyncio.StreamWriter, reply: Reply, keep_alive: bool, head_only: bool) -> None:
+    """Head and body in one write (one send call) unless the body is big enough to stream."""
     content_type = "application/octet-stream" if reply.text is None else "text/plain; charset=utf-8"
     lines = [
         f"HTTP/1.1 {reply.status} {REASONS[reply.status]}",
@@ -237,20 +238,21 @@ async def send(writer: asyncio.StreamWriter, reply: Reply, keep_alive: bool, hea
     ]
     if reply.allow:
         lines.append(f"Allow: {reply.allow}")
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-    if not head_only:
-        if reply.text is not None:
-            writer.write(reply.text)
-        else:
-            await write_zeros(writer, reply.length)
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if head_only:
+        writer.write(head)
+    elif reply.text is not None:
+        writer.write(head + reply.text)
+    elif reply.length <= BLOCK_BYTES:
+        writer.write(head + zero_body(reply.length))
+    else:
+        writer.write(head)
+        await stream_zeros(writer, reply.length)
     await writer.drain()
 
 
-async def write_zeros(writer: asyncio.StreamWriter, nbytes: int) -> None:
-    """Small bodies in one write; big ones block by block, waiting for the client to keep up."""
-    if nbytes <= BLOCK_BYTES:
-        writer.write(zero_body(nbytes))
-        return
+async def stream_zeros(writer: asyncio.StreamWriter, nbytes: int) -> None:
+    """A big body block by block, waiting for the client to keep up, so memory stays flat."""
     block = memoryview(zero_body(BLOCK_BYTES))
     remaining = nbytes
     while remaining > 0:

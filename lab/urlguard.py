@@ -116,7 +116,7 @@ def parse_target(url: str) -> tuple[str, int, IPAddress | None]:
         raise RefusedURL("URL has a user name or password (user@host), which can disguise the host: " + WHY)
     host = parts.hostname or ""
     port = parts.port or DEFAULT_PORTS[parts.scheme.lower()]
-    if ":" in host or "%" in host:
+    if ":" in host:
         try:
             return host, port, ipaddress.IPv6Address(host)
         except ValueError:

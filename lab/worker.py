@@ -18,13 +18,9 @@ from lab.machine import current_machine
 from lab.modes import ModePlan, run_mode
 from lab.procs import set_parent_death_signal
 from lab.results import TaskSpan
+from lab.server import raise_open_file_limit
 from lab.settings import RunSettings
 from lab.workloads import TaskSpec, preload, reference_value
-
-try:
-    import resource
-except ImportError:  # pragma: no cover - Windows
-    resource = None  # type: ignore[assignment]
 
 
 class EventWriter:
@@ -46,19 +42,6 @@ class WorkerArgs:
     settings: RunSettings
     target_url: str | None
     download_dir: str | None
-
-
-def raise_open_file_limit() -> None:
-    """A thousand concurrent downloads need a thousand sockets; the soft limit is often 1024."""
-    if resource is None:
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        except (ValueError, OSError):
-            return
 
 
 def task_spec(args: WorkerArgs) -> TaskSpec:

@@ -191,6 +191,38 @@ def group_gone(pgid: int) -> bool:
     return False
 
 
+def reaped_by(parent: int, pid: int) -> bool:
+    """True once `pid` is no longer a child (running or zombie) of `parent`: the parent reaped it."""
+    try:
+        return psutil.Process(pid).ppid() != parent
+    except psutil.NoSuchProcess:
+        return True
+
+
+@dataclass(frozen=True)
+class GroupEnd:
+    """How long a worker group took to go, from a moment the test chose (click, tab close)."""
+
+    ended_s: float  # no member still running (zombies aside)
+    leader_reaped_s: float  # the worker, a child of the Streamlit server, waited for by the page
+    gone_s: float | None  # no member at all; orphaned pool zombies wait on PID 1, which the page can't hurry
+
+
+def wait_group_end(pgid: int, server_pid: int, started: float, timeout: float) -> GroupEnd:
+    wait_until(lambda: not live_members(pgid), timeout, interval=0.02, what=f"group {pgid} to stop running")
+    ended = time.monotonic() - started
+    wait_until(
+        lambda: reaped_by(server_pid, pgid), timeout, interval=0.02, what=f"worker {pgid} to be reaped"
+    )
+    reaped = time.monotonic() - started
+    try:
+        wait_until(lambda: group_gone(pgid), timeout, interval=0.02)
+        gone: float | None = time.monotonic() - started
+    except AssertionError:
+        gone = None
+    return GroupEnd(ended, reaped, gone)
+
+
 def runs_seen(page: Page) -> int:
     return int(page.evaluate("window.__glRuns || 0"))
 
@@ -228,14 +260,23 @@ def wait_for_query(page: Page, timeout_ms: float = 30_000, **expected: str) -> N
     page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
 
 
-def move_slider(page: Page, label: str, *keys: str) -> None:
-    """Focus a slider and press keys (Home, End, ArrowLeft, ArrowRight); the page reruns once."""
+def set_slider(page: Page, label: str, steps_from_low: int) -> None:
+    """Move a slider with the keyboard to its `steps_from_low`-th stop (Home, then ArrowRight).
+
+    The input's value is the number (st.slider) or the option's index
+    (st.select_slider). Nothing is pressed if it is already there, since an
+    unchanged value causes no rerun to wait for.
+    """
     slider = page.get_by_role("slider", name=label)
+    low, current = int(slider.get_attribute("min") or 0), int(slider.input_value())
+    if current == low + steps_from_low:
+        return
 
     def press() -> None:
         slider.focus()
-        for key in keys:
-            page.keyboard.press(key)
+        page.keyboard.press("Home")
+        for _ in range(steps_from_low):
+            page.keyboard.press("ArrowRight")
 
     settle(page, press)
 

@@ -123,3 +123,24 @@ def test_remove_and_clear_history() -> None:
     assert len(at.session_state.history) == 1
     at = click(at, "Clear all")
     assert at.session_state.history == []
+
+
+@pytest.fixture
+def public_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The page as a public host runs it; the cached hosting rules are reset around the test."""
+    import streamlit as st
+
+    monkeypatch.setenv("GIL_LAB_PUBLIC", "1")
+    monkeypatch.setenv("GIL_LAB_QUEUE_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def test_public_mode_says_so_and_refuses_an_over_budget_run(public_page: None) -> None:
+    at = page(tasks="64", size="100000000", workers="16")
+    assert not at.exception
+    assert any("Public mode" in caption.value for caption in at.sidebar.caption)
+    assert at.slider(key="workers").value <= 4
+    assert any("would take about" in error.value for error in at.error)
+    assert next(b for b in at.button if b.label == "Run").disabled

@@ -14,6 +14,7 @@ import pytest
 from lab.errors import RunFailed
 from lab.procs import group_members
 from lab.runner import Experiment, run_experiment
+from lab.runqueue import RunQueue
 from lab.settings import RunSettings
 
 LONG_SQUARES = RunSettings.create("squares", tasks=4, size=100_000_000, modes="processes", workers=2)
@@ -146,3 +147,36 @@ def test_the_worker_path_imports_no_page_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_runs_take_turns_on_the_host_and_a_cancelled_waiter_leaves_the_line(tmp_path) -> None:
+    queue = RunQueue(tmp_path, timeout_s=60)
+    first = Experiment(RunSettings.create("sleep", tasks=1, size=600, modes="batch"), queue=queue).start()
+    second = Experiment(RunSettings.create("sleep", tasks=1, size=10, modes="batch"), queue=queue).start()
+    third = Experiment(RunSettings.create("sleep", tasks=1, size=10, modes="batch"), queue=queue).start()
+    try:
+        assert first.poll(0.05) == [{"event": "dequeued"}]
+        assert second.poll(0.01) == [{"event": "queued", "ahead": 1}]
+        assert third.poll(0.01) == [{"event": "queued", "ahead": 2}]
+        assert second.pid is None  # no worker while it waits
+        second.cancel()
+        assert third.poll(0.01) == [{"event": "queued", "ahead": 1}]
+        first.wait()
+        third_result = third.wait()
+    finally:
+        for experiment in (first, second, third):
+            experiment.close()
+    assert first.result().status == "complete"
+    assert second.result().status == "cancelled" and second.result().runs == ()
+    assert third_result.status == "complete"
+    assert queue.line_length() == 0
+
+
+def test_a_run_that_waits_too_long_gives_up_with_a_message(tmp_path) -> None:
+    queue = RunQueue(tmp_path, timeout_s=0.2)
+    with Experiment(RunSettings.create("sleep", tasks=1, size=2000, modes="batch"), queue=queue) as first:
+        first.poll(0.01)
+        late = Experiment(RunSettings.create("sleep", tasks=1, size=1, modes="batch"), queue=queue)
+        result = late.wait()
+    assert result.status == "cancelled"
+    assert "try again later" in (result.message or "")

@@ -204,9 +204,10 @@ def test_a_malformed_request_gets_400_and_a_closed_connection(raw_connection: so
 
 
 def test_thousand_concurrent_requests_are_not_serialised(latency_server: EmbeddedServer) -> None:
-    """1,000 requests at 200 ms in under a second: at most 3 tries, since a busy host can stall one.
+    """1,000 requests at 200 ms in under a second: up to 5 tries, since a busy shared host can stall one.
 
-    A server that served even 5 requests at a time would need 40 s, so a retry cannot hide it.
+    Retries cannot hide serialising: one request at a time needs 200 s, and even
+    a cap of 100 at a time needs 2 s on every try.
     """
     count = 1000
     if (raise_open_file_limit() or 0) < count + 256:
@@ -225,7 +226,7 @@ def test_thousand_concurrent_requests_are_not_serialised(latency_server: Embedde
             return time.perf_counter() - start, results
 
     tries: list[float] = []
-    while len(tries) < 3 and (not tries or min(tries) >= 1.0):
+    while len(tries) < 5 and (not tries or min(tries) >= 1.0):
         seconds, results = asyncio.run(fetch_all())
         assert results == [(200, 65536)] * count
         assert seconds >= 0.2
@@ -272,15 +273,14 @@ def test_start_restarts_a_dead_server_and_is_a_no_op_while_alive(no_leftover_pro
 
 
 def test_threads_starting_one_server_together_get_one_child(no_leftover_processes: None) -> None:
+    before = {child.pid for child in psutil.Process().children()}
     server = EmbeddedServer(latency_ms=0, nbytes=1)
     try:
         with ThreadPoolExecutor(8) as pool:
             ports = set(pool.map(lambda _: server.start().port, range(8)))
-        children = [
-            child for child in psutil.Process().children() if "lab.server" in " ".join(child.cmdline())
-        ]
+        new_children = [child.pid for child in psutil.Process().children() if child.pid not in before]
         assert ports == {server.port}
-        assert [child.pid for child in children] == [server.pid]
+        assert new_children == [server.pid]
     finally:
         server.stop()
 

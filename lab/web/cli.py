@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", metavar="SECONDS", help="load each endpoint this long (default 3)")
     parser.add_argument("--latency-ms", metavar="N", help="how long the *_wait endpoints wait (default 200)")
     parser.add_argument(
-        "--size", metavar="N", help="squares loop iterations per *_cpu request (default 200,000)"
+        "--size", metavar="N", help="squares loop iterations per *_cpu request (default 1,000,000)"
     )
     parser.add_argument(
         "--threadpool", metavar="N", help="AnyIO thread pool size for def endpoints (default 40)"
@@ -81,7 +81,7 @@ def to_table(result: WebRun) -> str:
         "",
         f"{'endpoint':<15} {'requests':>8} {'ok':>7} {'failed':>6} {'cut':>5} {'seconds':>7} {'req/s':>8} "
         f"{'ceiling':>8} {'of ceil':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'ping p50':>8} {'ping max':>8}",
+        f"{'ping p50':>8} {'ping max':>8} {'srv cores':>9}",
     ]
     for s in result.summaries():
         share = f"{s.share_of_ceiling:.0%}" if s.share_of_ceiling is not None else "-"
@@ -89,7 +89,7 @@ def to_table(result: WebRun) -> str:
             f"{s.endpoint:<15} {s.requests:>8,} {s.ok:>7,} {s.failed:>6,} {s.cut:>5,} {s.seconds:>7.2f} "
             f"{s.throughput:>8,.1f} {number(s.ceiling):>8} {share:>7} {number(s.p50_ms):>8} "
             f"{number(s.p95_ms):>8} {number(s.p99_ms):>8} {number(s.max_ms):>8} "
-            f"{number(s.ping_p50_ms):>8} {number(s.ping_max_ms):>8}"
+            f"{number(s.ping_p50_ms):>8} {number(s.ping_max_ms):>8} {number(s.server_cores_busy, 2):>9}"
         )
     lines += ["", "Takeaway:"] + [f"  - {line}" for line in takeaway(result)]
     return "\n".join(lines) + "\n"

@@ -209,7 +209,12 @@ class WebExperiment:
                 )
             load_args = ["--events-fd", str(write_fd), "--port", str(port), "--endpoint", endpoint]
             load_args += ["--settings", json.dumps(self.settings.to_dict()), "--ready-dir", str(ready)]
-            load_args += ["--usable-cores", repr(self.machine.usable_cores)]
+            load_args += [
+                "--server-group",
+                str(server.pid),
+                "--usable-cores",
+                repr(self.machine.usable_cores),
+            ]
             with open(folder / "load.stderr", "wb") as stderr:
                 load = start_child(
                     python_module_args("lab.web.load", *load_args, python=self.python),

@@ -109,6 +109,7 @@ ENDPOINT_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("ceiling", "float?"),
     ("single_core_rate", "float?"),
     ("client_cpu_seconds", "float?"),
+    ("server_cpu_seconds", "float?"),
     ("server_processes", "int?"),
     ("ping_count", "int?"),
     ("ping_p50_ms", "float?"),
@@ -123,7 +124,8 @@ COLUMN_NAMES: tuple[str, ...] = tuple(COLUMN_TYPES)
 RUN_COLUMNS: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMN_TYPES)
 ENDPOINT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in ENDPOINT_COLUMN_TYPES)
 # Summary columns that may stay empty on a measured endpoint: nothing answered, no probe ran.
-MAY_BE_EMPTY = {"p50_ms", "p95_ms", "p99_ms", "max_ms", "ceiling", "single_core_rate", "failures", "error"}
+MAY_BE_EMPTY = {"p50_ms", "p95_ms", "p99_ms", "max_ms", "ceiling", "single_core_rate", "server_cpu_seconds"}
+MAY_BE_EMPTY |= {"failures", "error"}
 MAY_BE_EMPTY |= {name for name in ENDPOINT_COLUMNS if name.startswith("ping_")}
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import psutil
 
-from lab.procs import set_parent_death_signal
+from lab.procs import group_members, set_parent_death_signal
 from lab.server import raise_open_file_limit
 from lab.web.results import EndpointRun, Probe, Samples
 from lab.web.settings import ENDPOINTS, PROBE_ENDPOINT, PROBE_INTERVAL_S, WebSettings
@@ -179,6 +180,18 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds used so far by every process of the server's group: supervisor, workers, threads."""
+    total = 0.0
+    for pid in group_members(pgid):
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue  # ended between listing and reading
+        total += times.user + times.system
+    return total
+
+
 def single_core_rate(size: int) -> float:
     """squares(size) per second on one core, best of a few untimed runs before the load."""
     best, spent = math.inf, 0.0
@@ -213,7 +226,12 @@ async def wait_until_ready(base_url: str, ready_dir: Path, workers: int) -> None
 
 
 async def load(
-    endpoint: str, base_url: str, settings: WebSettings, usable_cores: float, events: EventWriter
+    endpoint: str,
+    base_url: str,
+    settings: WebSettings,
+    server_group: int,
+    usable_cores: float,
+    events: EventWriter,
 ) -> EndpointRun:
     """Load one endpoint for the window (or the request count) and return what the clients saw."""
     rate = single_core_rate(settings.size) if ENDPOINTS[endpoint].work == "cpu" else None
@@ -235,7 +253,7 @@ async def load(
         events.emit(
             "endpoint_started", endpoint=endpoint, clients=settings.clients, window_s=settings.window_s
         )
-        cpu_before = cpu_seconds()
+        cpu_before, server_cpu_before = cpu_seconds(), group_cpu_seconds(server_group)
         tally = Tally(origin=time.perf_counter())
         ping_tally = Tally(origin=tally.origin)
         clients = [
@@ -247,6 +265,7 @@ async def load(
         done, pending = await asyncio.wait(clients, timeout=settings.window_s)
         cut_at = time.perf_counter()
         client_cpu = cpu_seconds() - cpu_before
+        server_cpu = group_cpu_seconds(server_group) - server_cpu_before
         for task in (*pending, *helpers):
             task.cancel()
         await asyncio.gather(*pending, *helpers, return_exceptions=True)
@@ -263,6 +282,7 @@ async def load(
         ceiling=settings.ceiling(endpoint, rate, usable_cores),
         single_core_rate=rate,
         client_cpu_seconds=round(client_cpu, 4),
+        server_cpu_seconds=round(server_cpu, 4),
         server_processes=len(tally.pids),
         probe=(
             Probe(
@@ -281,7 +301,7 @@ async def load(
 async def run(args: argparse.Namespace, settings: WebSettings, events: EventWriter) -> EndpointRun:
     base_url = f"http://127.0.0.1:{args.port}"
     await wait_until_ready(base_url, Path(args.ready_dir), settings.server_workers)
-    return await load(args.endpoint, base_url, settings, args.usable_cores, events)
+    return await load(args.endpoint, base_url, settings, args.server_group, args.usable_cores, events)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", choices=tuple(ENDPOINTS), required=True)
     parser.add_argument("--settings", required=True, help="WebSettings as JSON")
     parser.add_argument("--ready-dir", required=True)
+    parser.add_argument("--server-group", type=int, required=True, help="the server's process group id")
     parser.add_argument("--usable-cores", type=float, required=True)
     args = parser.parse_args(argv)
     set_parent_death_signal()

@@ -130,6 +130,7 @@ class EndpointSummary:
     ceiling: float | None
     single_core_rate: float | None
     client_cpu_seconds: float
+    server_cpu_seconds: float | None
     server_processes: int
     ping_count: int | None
     ping_p50_ms: float | None
@@ -149,9 +150,17 @@ class EndpointSummary:
         """Cores the load generator kept busy: near 1 means the clients, not the server, set the pace."""
         return self.client_cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def server_cores_busy(self) -> float | None:
+        """Cores the server's processes kept busy: at most one per process while the GIL is held."""
+        if self.server_cpu_seconds is None or self.seconds <= 0:
+            return None
+        return self.server_cpu_seconds / self.seconds
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["share_of_ceiling"] = self.share_of_ceiling
+        data["server_cores_busy"] = self.server_cores_busy
         return data
 
 
@@ -173,6 +182,7 @@ class EndpointRun:
     ceiling: float | None = None
     single_core_rate: float | None = None
     client_cpu_seconds: float = 0.0
+    server_cpu_seconds: float | None = None
     server_processes: int = 0
     probe: Probe | None = None
     failures: tuple[tuple[str, int], ...] = ()
@@ -220,6 +230,7 @@ class EndpointRun:
             ceiling=self.ceiling,
             single_core_rate=self.single_core_rate,
             client_cpu_seconds=self.client_cpu_seconds,
+            server_cpu_seconds=self.server_cpu_seconds,
             server_processes=self.server_processes,
             ping_count=len(probe) if probe is not None else None,
             ping_p50_ms=probe.percentile(50) if probe is not None else None,
@@ -258,6 +269,7 @@ class EndpointRun:
             ceiling=optional_float(data.get("ceiling")),
             single_core_rate=optional_float(data.get("single_core_rate")),
             client_cpu_seconds=float(data.get("client_cpu_seconds", 0.0)),
+            server_cpu_seconds=optional_float(data.get("server_cpu_seconds")),
             server_processes=int(data.get("server_processes", 0)),
             probe=Probe.from_dict(data["probe"]) if data.get("probe") is not None else None,
             failures=tuple((str(reason), int(count)) for reason, count in data.get("failure_counts", ())),

@@ -54,7 +54,9 @@ MAX_SERVER_WORKERS = 32
 DEFAULT_CLIENTS = 100
 DEFAULT_DURATION_S = 3.0
 DEFAULT_LATENCY_MS = 200
-DEFAULT_SIZE = 200_000  # about 20 ms of pure Python on a laptop core: long enough to see a blocked loop
+# About 50 ms of pure Python: ten GIL switch intervals (5 ms), so a loop blocked by a request and a loop
+# merely waiting for its turn at the GIL look clearly different.
+DEFAULT_SIZE = 1_000_000
 DEFAULT_THREADPOOL = 40  # AnyIO's default number of thread tokens
 REQUEST_MODE_LIMIT_S = 60.0  # a --requests run is cut off here, so a stalled server cannot hang it
 PROBE_INTERVAL_S = 0.05

@@ -45,6 +45,11 @@ def ping_text(summary: EndpointSummary) -> str:
     )
 
 
+def cores_text(summary: EndpointSummary) -> str:
+    busy = summary.server_cores_busy
+    return f", keeping {busy:.1f} cores busy" if busy is not None else ""
+
+
 def endpoint_sentence(summary: EndpointSummary, settings: WebSettings) -> str:
     name, measured = summary.endpoint, rate(summary.throughput)
     latency_s = settings.latency_ms / 1000
@@ -74,13 +79,15 @@ def endpoint_sentence(summary: EndpointSummary, settings: WebSettings) -> str:
     one = f" of {wait(request_ms)} each" if request_ms is not None else ""
     if name == "def_cpu":
         return (
-            f"def_cpu did {measured} req/s{of_ceiling(summary)}{one}: the pool's threads take turns "
-            f"holding the GIL, so one process runs Python on one core at a time; the loop is not blocked, "
-            f"but it must win the GIL back from up to {settings.threadpool} busy threads.{ping_text(summary)}"
+            f"def_cpu did {measured} req/s{of_ceiling(summary)}{one}{cores_text(summary)}: the pool's "
+            f"threads take turns holding the GIL, so each process runs Python on one core at a time; the "
+            f"loop is not blocked, but it must win the GIL back from up to {settings.threadpool} busy "
+            f"threads.{ping_text(summary)}"
         )
     return (
-        f"async_cpu did {measured} req/s{of_ceiling(summary)}{one}: each request holds the event loop "
-        f"until it is done, and a ping queues behind every request already started.{ping_text(summary)}"
+        f"async_cpu did {measured} req/s{of_ceiling(summary)}{one}{cores_text(summary)}: each request holds "
+        f"the event loop until it is done, and a ping queues behind every request already started."
+        f"{ping_text(summary)}"
     )
 
 
