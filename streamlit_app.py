@@ -7,7 +7,6 @@ the figures, takeaway, history and CSV come from plain functions in `lab/`.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import streamlit as st
@@ -25,6 +24,12 @@ from lab.takeaway import EXPLAINER, takeaway
 from lab.workloads import WORKLOADS
 
 POLL_SECONDS = 0.1
+WORKLOAD_LABELS = {
+    "squares": "squares — pure Python, holds the GIL",
+    "sha256": "sha256 — C code, releases the GIL",
+    "http": "http — downloads",
+    "sleep": "sleep — plain waiting",
+}
 MODE_HELP = {
     "batch": "one task after another, in one thread",
     "threads": "one threading.Thread per task (or a pool, under Advanced)",
@@ -119,7 +124,7 @@ def sidebar() -> share.PageSettings:
             share.LABS[st.session_state.lab],
             key="workload",
             on_change=on_workload_change,
-            format_func=lambda name: f"{name} — {WORKLOADS[name].summary.split(';')[0]}",
+            format_func=WORKLOAD_LABELS.__getitem__,
         )
         tasks = st.slider("Task count", limits.tasks.low, limits.tasks.high, key="tasks")
         size = 1
@@ -283,7 +288,7 @@ def draw_history() -> None:
         st.plotly_chart(charts.history_speedup_chart(history.modes_table(runs)))
         run_ids = {history.run_label(number, run): run.run_id for number, run in enumerate(runs, start=1)}
         pick, remove, clear = st.columns([3, 1, 1], vertical_alignment="bottom")
-        chosen = pick.selectbox("Run", list(run_ids), key="remove_choice")
+        chosen = pick.selectbox("Run to remove", list(run_ids), key="remove_choice")
         if remove.button("Remove run", width="stretch"):
             st.session_state.history = history.remove_run(runs, run_ids[chosen])
             st.rerun()
@@ -292,7 +297,7 @@ def draw_history() -> None:
             st.rerun()
     else:
         st.caption("Every run of this browser session lands here. Nothing is shared with other visitors.")
-    export, upload = st.columns(2)
+    export, upload = st.columns(2, vertical_alignment="bottom")
     export.download_button(
         "Download CSV",
         data=history.to_csv(runs),
@@ -355,23 +360,23 @@ def main() -> None:
         st.error(str(exc))
         settings = None
     run_col, cancel_col, note_col = st.columns([1, 1, 4], vertical_alignment="center")
-    run_clicked = run_col.button("Run", type="primary", disabled=settings is None)
-    cancel_col.button("Cancel", disabled=not run_clicked, width="stretch", key="cancel")
-    if st.session_state.get("cancel"):
+    run_clicked = run_col.button("Run", type="primary", disabled=settings is None, width="stretch")
+    cancel_slot = cancel_col.empty()
+    if st.session_state.pop("cancelled", False):
         note_col.info("Run cancelled: its processes were ended.")
     elif settings is not None:
         note_col.caption(estimate_note(settings))
     if run_clicked and settings is not None:
-        started = time.monotonic()
+        cancel_slot.button("Cancel", key="cancel", width="stretch", on_click=mark_cancelled)
         try:
             result = run_experiment(settings)
         except LabError as exc:
             st.error(str(exc))
             result = None
+        cancel_slot.empty()
         if result is not None:
             st.session_state.history = history.add_runs(st.session_state.history, [result])
             st.session_state.last_run_id = result.run_id
-        st.session_state.last_elapsed = time.monotonic() - started
     last = next((run for run in st.session_state.history if run.run_id == st.session_state.last_run_id), None)
     if last is not None:
         draw_result(last)
@@ -379,6 +384,11 @@ def main() -> None:
     draw_history()
     with st.expander("What the lab shows", expanded=last is None):
         st.markdown(EXPLAINER)
+
+
+def mark_cancelled() -> None:
+    """Cancel's click reruns the page, which stops the running script and so ends its run."""
+    st.session_state.cancelled = True
 
 
 def estimate_note(settings: RunSettings) -> str:

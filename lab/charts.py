@@ -35,7 +35,7 @@ IDEAL_COLOUR = "#1B7F3B"
 TEMPLATE = "plotly_white"
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 14}
 
-RIGHT_MARGIN_PX = 180
+RIGHT_MARGIN_PX = 30
 MIN_FILL_ALPHA = 0.04
 TIMELINE_ROW_PX = 22
 THIN_ROW_PX = 10
@@ -164,12 +164,12 @@ def ideal_speedup(result: Run) -> tuple[float, str]:
 
 
 def reference_line(fig: go.Figure, y: float, label: str, colour: str, dash: str) -> None:
-    """A horizontal line across the plot, labelled in the right margin where no bar covers it."""
+    """A horizontal line across the plot, labelled above its right end, so a narrow column still fits."""
     fig.add_hline(
         y=y,
         line={"color": colour, "dash": dash, "width": 1.5},
         annotation_text=label,
-        annotation_position="right",
+        annotation_position="top right",
         annotation_font={"color": colour, "size": 13},
     )
 

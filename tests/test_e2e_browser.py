@@ -40,11 +40,18 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from lab.share import SIZE_CHOICES, Controls, default_modes
+
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOT = OUTPUT_DIR / "e2e-finished-run.png"
 TIMINGS = OUTPUT_DIR / "e2e-timings.json"
-# Long enough to be cancelled: 64 tasks of squares(100,000,000), several seconds each.
-LONG_RUN_LINK = "/?workload=squares&tasks=64&size=100000000&modes=processes&workers=2&repeats=1"
+TASKS = Controls().tasks
+SQUARES_SIZES = SIZE_CHOICES["squares"]
+SMALL_TASKS, SMALL_SIZE = 4, 100_000  # about a second for all three modes on 2 busy cores
+# Long enough to be cancelled: the most tasks of the largest squares, several seconds each.
+LONG_RUN_LINK = (
+    f"/?workload=squares&tasks={TASKS.high}&size={SQUARES_SIZES[-1]}&modes=processes&workers=2&repeats=1"
+)
 GONE_WITHIN_S = 5.0
 CSV_COLUMNS = ("run_id", "mode", "seconds", "speedup", "cores_busy")
 
@@ -108,12 +115,14 @@ def finished_run(browser: Browser, server: StreamlitServer) -> Iterator[Finished
     open_page(page, server.url)
     assert query_param(page, "workload") == "squares", page.url
 
-    set_slider(page, "Task count", 3)  # 1 + 3 = 4 tasks
-    wait_for_query(page, tasks="4")
-    set_slider(page, "Workload size", 2)  # 10,000 -> 30,000 -> 100,000
-    wait_for_query(page, size="100000")
-    expect(page.get_by_role("slider", name="Task count")).to_have_value("4")
-    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute("aria-valuetext", "100,000")
+    set_slider(page, "Task count", SMALL_TASKS - TASKS.low)
+    wait_for_query(page, tasks=str(SMALL_TASKS))
+    set_slider(page, "Workload size", SQUARES_SIZES.index(SMALL_SIZE))
+    wait_for_query(page, size=str(SMALL_SIZE))
+    expect(page.get_by_role("slider", name="Task count")).to_have_value(str(SMALL_TASKS))
+    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute(
+        "aria-valuetext", f"{SMALL_SIZE:,}"
+    )
 
     started = time.monotonic()
     settle(page, page.get_by_role("button", name="Run", exact=True).click, timeout_ms=90_000)
@@ -151,8 +160,8 @@ def test_a_run_draws_metrics_charts_and_updates_the_link(finished_run: FinishedR
     ]
     assert all(count > 0 for count in marks), dict(zip(titles, marks, strict=True))
 
-    assert query_param(page, "tasks") == "4", page.url
-    assert query_param(page, "size") == "100000", page.url
+    assert query_param(page, "tasks") == str(SMALL_TASKS), page.url
+    assert query_param(page, "size") == str(SMALL_SIZE), page.url
     assert query_param(page, "workload") == "squares", page.url
 
     screenshot_whole_page(page, SCREENSHOT)
@@ -201,25 +210,26 @@ def test_a_tampered_link_is_clamped_with_a_warning(context: BrowserContext, serv
     warnings = page.get_by_test_id("stAlertContentWarning")
     expect(warnings.first).to_be_visible()
     text = " | ".join(warnings.all_inner_texts())
-    assert "tasks=99,999" in text and "64" in text, text
+    assert "tasks=99,999" in text and f"{TASKS.high}" in text, text
     assert "warp" in text and "workers" in text, text
 
     tasks = page.get_by_role("slider", name="Task count")
-    expect(tasks).to_have_value(tasks.get_attribute("max") or "")
-    assert tasks.get_attribute("max") == "64"
-    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute("aria-valuetext", "10,000")
+    assert tasks.get_attribute("max") == str(TASKS.high)
+    expect(tasks).to_have_value(str(TASKS.high))
+    size = page.get_by_role("slider", name="Workload size")
+    expect(size).to_have_attribute("aria-valuetext", f"{SQUARES_SIZES[0]:,}")
     expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()
-    wait_for_query(page, tasks="64", size="10000", modes="batch,threads,processes")
+    modes = ",".join(default_modes("squares"))
+    wait_for_query(page, tasks=str(TASKS.high), size=str(SQUARES_SIZES[0]), modes=modes)
 
 
 def start_long_run(page: Page, server: StreamlitServer) -> int:
     """Open the long-run link, click Run, and return the worker's process group once its pool runs."""
     assert not server.worker_groups(), "a worker from an earlier test is still running"
     open_page(page, server.url + LONG_RUN_LINK)
-    expect(page.get_by_role("slider", name="Workload size")).to_have_attribute(
-        "aria-valuetext", "100,000,000"
-    )
-    expect(page.get_by_role("slider", name="Task count")).to_have_value("64")
+    size = page.get_by_role("slider", name="Workload size")
+    expect(size).to_have_attribute("aria-valuetext", f"{SQUARES_SIZES[-1]:,}")
+    expect(page.get_by_role("slider", name="Task count")).to_have_value(str(TASKS.high))
     page.get_by_role("button", name="Run", exact=True).click()
     page.wait_for_selector(RUNNING)
     wait_until(server.worker_groups, 30, what="a `python -m lab worker` process under streamlit")

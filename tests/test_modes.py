@@ -119,11 +119,13 @@ def test_gil_bound_threads_keep_one_core_busy() -> None:
 
 
 @pytest.mark.skipif(current_machine().usable_cores < 2, reason="needs two usable cores to run in parallel")
-def test_processes_and_gil_releasing_threads_use_several_cores() -> None:
-    processes, _ = run("processes", plan_for(TaskSpec("squares", CPU_BOUND)))
-    sha_threads, _ = run("threads", plan_for(TaskSpec("sha256", 96 * 1024 * 1024)))
-    assert processes.cores_busy > 1.3
-    assert sha_threads.cores_busy > 1.3
+@pytest.mark.parametrize(
+    ("mode", "workload", "size"), [("processes", "squares", CPU_BOUND), ("threads", "sha256", 96 << 20)]
+)
+def test_processes_and_gil_releasing_threads_use_several_cores(mode: str, workload: str, size: int) -> None:
+    """A capability, so the best of three tries counts: a busy neighbour can only lower the figure."""
+    best = max(run(mode, plan_for(TaskSpec(workload, size)))[0].cores_busy for _ in range(3))
+    assert best > 1.3
 
 
 @pytest.mark.parametrize("mode", ["batch", "threads", "processes", "asyncio"])

@@ -38,6 +38,7 @@ from lab.web.settings import LISTEN_BACKLOG, WebSettings
 
 Event = dict[str, Any]
 STDERR_TAIL_BYTES = 4000
+EXIT_GRACE_S = 1.0
 STAGE_SLACK_S = 60.0  # start-up, calibration and cut-off on top of the load window, before giving up
 
 
@@ -283,6 +284,8 @@ class WebExperiment:
             else:
                 self._finish("complete", None)
         elif stage.closed_pipe or stage.load.poll() is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                stage.load.wait(timeout=EXIT_GRACE_S)  # its exit status, not our SIGKILL, tells what happened
             self._end_stage(stage)
             code = stage.load.returncode
             reason = "; ".join(self.errors) or tail(stage.folder / "load.stderr") or "no message"

@@ -24,7 +24,6 @@ from lab.web.settings import ENDPOINTS, WebSettings
 WEB_SCHEMA_VERSION = 1
 WEB_KIND = "web"
 WEB_STATUSES = ("complete", "cancelled", "crashed")
-PERCENTILES = (50, 95, 99)
 
 
 def percentile(ordered: tuple[float, ...], q: float) -> float | None:
