@@ -185,20 +185,7 @@ def sidebar() -> share.PageSettings:
 
 def run_settings(page: share.PageSettings) -> RunSettings:
     """What the engine will run: validated, then admitted (or refused) by this host's rules."""
-    return hosting().admit(
-        RunSettings.create(
-            page.workload,
-            tasks=page.tasks,
-            size=page.size,
-            modes=page.modes,
-            workers=page.workers,
-            threads=page.threads or None,
-            url=page.url or None,
-            latency_ms=page.latency_ms,
-            repeats=page.repeats,
-            start_method=page.start_method or None,
-        )
-    )
+    return hosting().admit(page.run_settings())
 
 
 def run_experiment(settings: RunSettings) -> RunResult | None:

@@ -171,6 +171,7 @@ def reference_line(fig: go.Figure, y: float, label: str, colour: str, dash: str)
         annotation_text=label,
         annotation_position="top right",
         annotation_font={"color": colour, "size": 13},
+        annotation_bgcolor="rgba(255, 255, 255, 0.85)",
     )
 
 

@@ -10,10 +10,10 @@ fix the run instead of guessing.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import replace
 
 from lab.errors import InvalidSettings, OverBudget
+from lab.modes import default_executor_size
 from lab.public import Limits
 from lab.settings import RunSettings
 
@@ -56,11 +56,6 @@ def mode_concurrency(settings: RunSettings, mode: str, usable_cores: float) -> i
     if mode == "asyncio_to_thread":
         return min(settings.tasks, settings.threads or default_executor_size())
     return settings.tasks
-
-
-def default_executor_size() -> int:
-    """ThreadPoolExecutor's default, which asyncio.to_thread uses when no size is set."""
-    return min(32, (os.cpu_count() or 1) + 4)
 
 
 def mode_seconds(settings: RunSettings, mode: str, cores: float) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.errors import InvalidSettings
-from lab.settings import MODES, START_METHODS, check_url
+from lab.settings import MODES, START_METHODS, RunSettings, check_url
 from lab.workloads import WORKLOADS
 
 LABS: dict[str, tuple[str, ...]] = {"CPU-bound": ("squares", "sha256"), "I/O-bound": ("http", "sleep")}
@@ -62,6 +62,21 @@ class PageSettings:
     @property
     def lab(self) -> str:
         return next(name for name, workloads in LABS.items() if self.workload in workloads)
+
+    def run_settings(self) -> RunSettings:
+        """The engine's settings for what the controls hold (InvalidSettings if they cannot run)."""
+        return RunSettings.create(
+            self.workload,
+            tasks=self.tasks,
+            size=self.size,
+            modes=self.modes,
+            workers=self.workers,
+            threads=self.threads or None,
+            url=self.url or None,
+            latency_ms=self.latency_ms,
+            repeats=self.repeats,
+            start_method=self.start_method or None,
+        )
 
 
 def default_modes(workload: str) -> tuple[str, ...]:

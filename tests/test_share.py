@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab.settings import MODES, RunSettings
+from lab.settings import MODES
 from lab.share import SIZE_CHOICES, Controls, PageSettings, link_params, read_link
 
 CONTROLS = Controls()
@@ -82,16 +82,5 @@ def test_sizes_snap_to_the_offered_log_scale() -> None:
 def test_any_link_reads_into_settings_the_engine_accepts(params: dict[str, str]) -> None:
     page, notices = read_link(params, CONTROLS, 2)
     assert all(mode in MODES for mode in page.modes) and page.modes
-    RunSettings.create(
-        page.workload,
-        tasks=page.tasks,
-        size=page.size,
-        modes=page.modes,
-        workers=page.workers,
-        threads=page.threads or None,
-        url=page.url or None,
-        latency_ms=page.latency_ms,
-        repeats=page.repeats,
-        start_method=page.start_method or None,
-    )
+    page.run_settings()
     assert all(isinstance(notice, str) for notice in notices)
