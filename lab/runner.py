@@ -168,25 +168,33 @@ class Experiment:
             return []
         events: list[Event] = []
         if self._selector.select(timeout):
-            try:
-                chunk = os.read(self._pipe, 1 << 16)
-            except BlockingIOError:
-                chunk = None
-            if chunk == b"":
+            data, ended = self._read_available()
+            *lines, self._buffer = (self._buffer + data).split(b"\n")
+            for line in lines:
+                if line.strip():
+                    event = json.loads(line)
+                    self._apply(event)
+                    events.append(event)
+            if ended and not self.done:
                 self._finish_eof()
-            elif chunk:
-                self._buffer += chunk
-                *lines, self._buffer = self._buffer.split(b"\n")
-                for line in lines:
-                    if line.strip():
-                        event = json.loads(line)
-                        self._apply(event)
-                        events.append(event)
         if not self.done and self.deadline_s is not None and self.elapsed > self.deadline_s:
             self._finish(
                 "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
             )
         return events
+
+    def _read_available(self) -> tuple[bytes, bool]:
+        """Everything the worker has written so far, and whether it closed its end."""
+        assert self._pipe is not None
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(self._pipe, 1 << 16)
+            except BlockingIOError:
+                return b"".join(chunks), False
+            if not chunk:
+                return b"".join(chunks), True
+            chunks.append(chunk)
 
     def wait(self, on_event: Callable[[Event], None] | None = None, timeout: float = 0.2) -> RunResult:
         """Block until the run ends (for the CLI and tests; the page polls instead)."""
