@@ -338,7 +338,7 @@ def timeline_chart(result: Run) -> go.Figure:
         vertical_spacing=TIMELINE_TITLE_PX / height,
         subplot_titles=[
             f"{html.escape(s.mode)} · {format_seconds(s.seconds)} · "
-            f"{plural(len(s.tasks), 'task')} on {plural(len(workers[s.mode]), 'worker')}"
+            f"{plural(len(s.tasks), 'task')} on {plural(s.workers, 'worker')}"
             for s in summaries
         ],
     )

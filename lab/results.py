@@ -196,11 +196,19 @@ class RunResult:
         return statistics.median(run.seconds for run in self.runs_of(mode))
 
     def speedup(self, mode: str) -> float | None:
+        """Baseline seconds / mode seconds; None when either side lost tasks.
+
+        A mode whose tasks failed did not do the work, so its time compares with
+        nothing: a pool that broke after 50 ms must not read as a 40x speedup.
+        """
         base = self.baseline_mode
-        if base is None:
+        if base is None or self.lost_tasks(base) or self.lost_tasks(mode):
             return None
         seconds = self.median_seconds(mode)
         return self.median_seconds(base) / seconds if seconds > 0 else None
+
+    def lost_tasks(self, mode: str) -> int:
+        return sum(run.failed for run in self.runs_of(mode))
 
     def summary(self, mode: str) -> ModeSummary:
         runs = self.runs_of(mode)

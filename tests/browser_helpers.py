@@ -83,6 +83,7 @@ class StreamlitServer:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
+    env: dict[str, str] | None = None  # added to (or overriding) this process's environment
 
     @property
     def url(self) -> str:
@@ -106,6 +107,7 @@ class StreamlitServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env} if self.env else None,
             start_new_session=True,
         )
         try:
@@ -238,6 +240,14 @@ def settle(page: Page, action: Callable[[], Any], timeout_ms: float = 60_000) ->
 def open_page(page: Page, url: str, timeout_ms: float = 60_000) -> None:
     """Load the page and wait for its first script run to finish and its widgets to draw."""
     page.goto(url)
+    wait_for_first_draw(page, timeout_ms)
+
+
+def wait_for_first_draw(page: Page, timeout_ms: float = 60_000) -> None:
+    """After `page.goto`: wait for the first script run to finish and the widgets to draw.
+
+    Apart from `open_page` so several pages can load at once: go to each, then wait for each.
+    """
     page.wait_for_function("(window.__glRuns || 0) >= 1", timeout=timeout_ms)
     page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
     # Widgets are lazily loaded components: they can draw a moment after the run ends.

@@ -97,3 +97,18 @@ def test_json_round_trip_is_lossless() -> None:
 def test_foreign_json_is_refused(text: str) -> None:
     with pytest.raises(ResultsFormatError):
         RunResult.from_json(text)
+
+
+def test_no_speedup_is_claimed_against_or_for_a_mode_that_lost_tasks() -> None:
+    lost = ModeRun("processes", 0, 0.05, 0.0, 0.01, 2, (span(0, 0.05, 0.05, 0.0, ok=False),))
+    fine = ModeRun("threads", 0, 2.0, 0.0, 0.01, 1, (span(0, 0.0, 2.0, 0.001),))
+    settings = RunSettings.create("sleep", tasks=1, modes="processes,threads")
+    result = RunResult(settings, current_machine(), (lost, fine))
+    assert result.baseline_mode == "processes"
+    assert result.speedup("threads") is None
+    assert result.speedup("processes") is None
+    reversed_order = RunResult(
+        settings.with_changes(modes=("threads", "processes")), current_machine(), (fine, lost)
+    )
+    assert reversed_order.speedup("threads") == 1.0
+    assert reversed_order.speedup("processes") is None

@@ -54,7 +54,6 @@ def children_running(proc: subprocess.Popen[str], timeout: float = 30.0) -> dict
                 if module in command:
                     found[module] = child.pid
         if len(found) == 2:
-            time.sleep(1.0)  # let the load begin
             return found
         time.sleep(0.05)
     raise AssertionError("the server and the load generator did not start")
@@ -132,14 +131,19 @@ def test_a_crashed_server_exits_1_with_the_reason() -> None:
         proc.kill()
         proc.wait()
     assert proc.returncode == 1
-    assert "the run crashed: the web server stopped while def_wait was under load (killed by SIGKILL)" in err
+    assert "the run crashed: the web server stopped while def_wait was" in err
+    assert "(killed by SIGKILL)" in err
 
 
 def test_ctrl_c_exits_130_once_every_process_is_gone() -> None:
     proc = start_cli("--endpoints", "async_blocking", "--server-workers", "2", "--duration", "30")
     try:
-        groups = list(children_running(proc).values())
-        assert len(group_members(groups[0]) + group_members(groups[1])) >= 4
+        found = children_running(proc)
+        groups, server = list(found.values()), found["lab.web.serve"]
+        deadline = time.monotonic() + 30
+        while len(group_members(server)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # uvicorn's supervisor spawns its two workers
+        assert len(group_members(server)) >= 3
         proc.send_signal(signal.SIGINT)
         err = proc.communicate(timeout=30)[1]
     finally:

@@ -199,6 +199,25 @@ def test_takeaway_explains_each_figure_with_its_reason() -> None:
     assert crashed[-1] == "The run crashed: the web server stopped."
 
 
+def test_takeaway_says_when_def_cpu_left_requests_half_done() -> None:
+    shared = EndpointRun(
+        "def_cpu",
+        3.0,
+        24,
+        0,
+        100,
+        waves(1, 24, 2.9, 2000.0),
+        ceiling=22.0,
+        single_core_rate=22.0,
+        server_cpu_seconds=3.0,
+        probe=Probe(Samples((0.0,), (978.0,))),
+    )
+    text = "\n".join(takeaway(WebResult(SETTINGS, make_machine(), (shared,))))
+    assert "def_cpu kept 1.0 cores busy yet answered 8.3 req/s in the window" in text
+    assert "up to 40 requests share the core in turns, so each took about 2.0 s" in text
+    assert "half done" not in "\n".join(takeaway(make_result()))
+
+
 def test_charts_draw_fresh_and_imported_runs() -> None:
     result = make_result()
     imported = from_csv(to_csv([result]))[0]

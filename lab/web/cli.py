@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.errors import InvalidSettings
-from lab.web.settings import ENDPOINTS, WebSettings
+from lab.web.settings import ENDPOINTS, REQUEST_MODE_LIMIT_S, WebSettings
 
 if TYPE_CHECKING:
     from lab.web.history import WebRun
@@ -30,7 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--endpoints", metavar="e1,e2,...", help=f"any of {','.join(ENDPOINTS)} (default: all)"
     )
     parser.add_argument("--clients", metavar="N", help="concurrent clients (default 100)")
-    parser.add_argument("--requests", metavar="N", help="requests per endpoint, instead of --duration")
+    parser.add_argument(
+        "--requests",
+        metavar="N",
+        help=f"requests per endpoint, instead of --duration (cut off after {REQUEST_MODE_LIMIT_S:g} s)",
+    )
     parser.add_argument("--duration", metavar="SECONDS", help="load each endpoint this long (default 3)")
     parser.add_argument("--latency-ms", metavar="N", help="how long the *_wait endpoints wait (default 200)")
     parser.add_argument(

@@ -15,9 +15,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import resource
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +27,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from lab.procs import group_members, set_parent_death_signal
+from lab.procs import set_parent_death_signal
 from lab.server import raise_open_file_limit
 from lab.web.results import EndpointRun, Probe, Samples
 from lab.web.settings import ENDPOINTS, PROBE_ENDPOINT, PROBE_INTERVAL_S, WebSettings
@@ -39,6 +39,7 @@ READY_TIMEOUT_S = 30.0
 READY_POLL_S = 0.02
 FAILURE_PAUSE_S = 0.01  # after a failed request, so a refusing server does not get a busy loop
 CALIBRATION_BUDGET_S = 0.3
+CALIBRATION_MIN_RUNS = 3
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 Check = Callable[[int, bytes], tuple[int | None, str | None]]
@@ -183,24 +184,32 @@ def cpu_seconds() -> float:
 def group_cpu_seconds(pgid: int) -> float:
     """CPU seconds used so far by every process of the server's group: supervisor, workers, threads."""
     total = 0.0
-    for pid in group_members(pgid):
+    for process in psutil.process_iter():
         try:
-            times = psutil.Process(pid).cpu_times()
-        except psutil.Error:
-            continue  # ended between listing and reading
-        total += times.user + times.system
+            if os.getpgid(process.pid) == pgid:
+                times = process.cpu_times()
+                total += times.user + times.system
+        except (psutil.Error, OSError):
+            continue  # ended while we looked
     return total
 
 
 def single_core_rate(size: int) -> float:
-    """squares(size) per second on one core, best of a few untimed runs before the load."""
-    best, spent = math.inf, 0.0
-    while spent < CALIBRATION_BUDGET_S:
+    """squares(size) per second on one core: the median of a few untimed runs before the load.
+
+    The median, not the best: a fresh process's first runs can catch a turbo
+    clock the server will not keep, and the ceiling should be one it could reach.
+    """
+    took: list[float] = []
+    spent = 0.0
+    while spent < CALIBRATION_BUDGET_S or len(took) < CALIBRATION_MIN_RUNS:
         start = time.perf_counter()
         squares(size)
-        took = time.perf_counter() - start
-        best, spent = min(best, took), spent + took
-    return 1 / max(best, 1e-9)
+        took.append(time.perf_counter() - start)
+        spent += took[-1]
+        if took[-1] > CALIBRATION_BUDGET_S:
+            break  # one long run is enough, and more would delay the load
+    return 1 / max(statistics.median(took), 1e-9)
 
 
 def endpoint_url(base_url: str, endpoint: str, settings: WebSettings) -> str:

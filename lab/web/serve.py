@@ -53,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ[ENV_THREADPOOL] = str(args.threadpool)
     os.environ[ENV_READY_DIR] = args.ready_dir
     listener = socket.socket(fileno=args.fd)
-    settings = config(args.workers)
+    served = config(args.workers)
     if args.workers > 1:
-        Multiprocess(settings, sockets=[listener]).run()
+        Multiprocess(served, sockets=[listener]).run()
     else:
-        uvicorn.Server(settings).run(sockets=[listener])
+        uvicorn.Server(served).run(sockets=[listener])
     return 0
 
 

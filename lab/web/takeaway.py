@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lab.web.history import WebRun
 
 CLIENT_BOUND_SHARE = 0.85  # the load generator kept this much of a core busy: its pace, not the server's
+HALF_DONE_SHARE = 0.6  # below this share of its ceiling, with the cores busy, work was left half done
 
 
 def rate(value: float) -> str:
@@ -114,9 +115,28 @@ def comparisons(by_name: dict[str, EndpointSummary], settings: WebSettings, usab
     return lines
 
 
-def caveats(summaries: list[EndpointSummary]) -> list[str]:
+def half_done(summary: EndpointSummary, settings: WebSettings, usable_cores: float) -> str | None:
+    """def_cpu in a short window: the threads share the core, so the window closes on half-done requests."""
+    busy, share = summary.server_cores_busy, summary.share_of_ceiling
+    cores = min(settings.server_workers, usable_cores)
+    if summary.endpoint != "def_cpu" or busy is None or share is None or summary.p50_ms is None:
+        return None
+    if share >= HALF_DONE_SHARE or busy < HALF_DONE_SHARE * cores:
+        return None
+    sharing = min(settings.clients, settings.threadpool * settings.server_workers)
+    return (
+        f"def_cpu kept {busy:.1f} cores busy yet answered {rate(summary.throughput)} req/s in the window: "
+        f"up to {sharing} requests share the core in turns, so each took about {wait(summary.p50_ms)} and "
+        f"the window closed on requests still half done; a longer --duration shows the steady rate."
+    )
+
+
+def caveats(summaries: list[EndpointSummary], settings: WebSettings, usable_cores: float) -> list[str]:
     lines = []
     for summary in summaries:
+        note = half_done(summary, settings, usable_cores)
+        if note:
+            lines.append(note)
         if summary.error:
             lines.append(f"{summary.endpoint}: {summary.error}")
         if summary.failed:
@@ -134,7 +154,7 @@ def takeaway(run: WebRun) -> list[str]:
     summaries = run.summaries()
     lines = [endpoint_sentence(summary, run.settings) for summary in summaries]
     lines += comparisons({s.endpoint: s for s in summaries}, run.settings, run.machine.usable_cores)
-    lines += caveats(summaries)
+    lines += caveats(summaries, run.settings, run.machine.usable_cores)
     if run.status != "complete":
         ended = "was cancelled" if run.status == "cancelled" else "crashed"
         lines.append(f"The run {ended}: {run.message or 'no reason given'}.")
