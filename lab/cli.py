@@ -73,6 +73,7 @@ def add_worker_command(commands: argparse._SubParsersAction) -> None:
     worker.add_argument("--settings", required=True)
     worker.add_argument("--target-url")
     worker.add_argument("--download-dir")
+    worker.add_argument("--parent-pid", type=int)
 
 
 def worker_parser() -> Parser:
@@ -162,7 +163,7 @@ def command_info(args: argparse.Namespace) -> int:
 def command_worker(args: argparse.Namespace) -> int:
     from lab.worker import main as worker_main
 
-    return worker_main(args.pipe, args.settings, args.target_url, args.download_dir)
+    return worker_main(args.pipe, args.settings, args.target_url, args.download_dir, args.parent_pid)
 
 
 def write(text: str, path: Path | None) -> None:

@@ -130,3 +130,14 @@ def set_parent_death_signal() -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
+def tie_to_parent(parent_pid: int) -> None:
+    """Die with `parent_pid`, the process that started this one; exit at once if it is already gone.
+
+    The death signal alone has a gap: a parent that dies before the child asks
+    for it never sends it, and the child would run on as an orphan.
+    """
+    set_parent_death_signal()
+    if os.getppid() != parent_pid:
+        os._exit(1)

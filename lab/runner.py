@@ -127,7 +127,7 @@ class Experiment:
         read_fd, write_fd = os.pipe()
         self._pipe = read_fd  # from here on, close() owns it
         args = ["worker", "--pipe", str(write_fd), "--settings", json.dumps(self.settings.to_dict())]
-        args += ["--download-dir", str(downloads)]
+        args += ["--download-dir", str(downloads), "--parent-pid", str(os.getpid())]
         if self.target_url:
             args += ["--target-url", self.target_url]
         env = child_env({"GIL_LAB_PUBLIC": "1" if self.public else "0"})

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from lab.machine import current_machine
 from lab.modes import ModePlan, run_mode
-from lab.procs import set_parent_death_signal
+from lab.procs import tie_to_parent
 from lab.results import TaskSpan
 from lab.server import raise_open_file_limit
 from lab.settings import RunSettings
@@ -85,8 +85,11 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
     writer.emit("done")
 
 
-def main(pipe_fd: int, settings_json: str, target_url: str | None, download_dir: str | None) -> int:
-    set_parent_death_signal()
+def main(
+    pipe_fd: int, settings_json: str, target_url: str | None, download_dir: str | None, parent_pid: int | None
+) -> int:
+    if parent_pid is not None:
+        tie_to_parent(parent_pid)
     raise_open_file_limit()
     with os.fdopen(pipe_fd, "w", encoding="utf-8") as stream:
         writer = EventWriter(stream)

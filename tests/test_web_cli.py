@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +43,17 @@ def start_cli(*args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """After a failed check: SIGTERM lets the CLI end its children and files; SIGKILL only if it hangs."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
 
 
 def children_running(proc: subprocess.Popen[str], timeout: float = 30.0) -> dict[str, int]:
@@ -128,27 +141,54 @@ def test_a_crashed_server_exits_1_with_the_reason() -> None:
         os.kill(server, signal.SIGKILL)
         err = proc.communicate(timeout=30)[1]
     finally:
-        proc.kill()
-        proc.wait()
+        stop(proc)
     assert proc.returncode == 1
     assert "the run crashed: the web server stopped while def_wait was" in err
     assert "(killed by SIGKILL)" in err
+
+
+def workers_running(server: int, timeout: float = 30.0) -> None:
+    """Wait until uvicorn's supervisor has spawned its two workers."""
+    deadline = time.monotonic() + timeout
+    while len(group_members(server)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(group_members(server)) >= 3
 
 
 def test_ctrl_c_exits_130_once_every_process_is_gone() -> None:
     proc = start_cli("--endpoints", "async_blocking", "--server-workers", "2", "--duration", "30")
     try:
         found = children_running(proc)
-        groups, server = list(found.values()), found["lab.web.serve"]
-        deadline = time.monotonic() + 30
-        while len(group_members(server)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)  # uvicorn's supervisor spawns its two workers
-        assert len(group_members(server)) >= 3
+        groups = list(found.values())
+        workers_running(found["lab.web.serve"])
         proc.send_signal(signal.SIGINT)
         err = proc.communicate(timeout=30)[1]
     finally:
-        proc.kill()
-        proc.wait()
+        stop(proc)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
     assert [group_members(group) for group in groups] == [[], []]
+
+
+@pytest.mark.parametrize("when", ["starting", "serving"])
+def test_a_killed_cli_leaves_no_server_or_client_behind(when: str) -> None:
+    """Nothing can clean up after SIGKILL: each child must notice its parent is gone, even mid-import."""
+    proc = start_cli("--endpoints", "async_blocking", "--server-workers", "2", "--duration", "30")
+    found: dict[str, int] = {}
+    try:
+        found = children_running(proc)
+        command = psutil.Process(found["lab.web.serve"]).cmdline()
+        run_folder = Path(command[command.index("--ready-dir") + 1]).parents[1]
+        if when == "serving":
+            workers_running(found["lab.web.serve"])
+        proc.kill()
+        proc.communicate()
+        deadline = time.monotonic() + 20
+        while any(group_members(group) for group in found.values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [group_members(group) for group in found.values()] == [[], []]
+    finally:
+        for group in found.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+    shutil.rmtree(run_folder)  # the runner was killed, so its files are left to whoever killed it

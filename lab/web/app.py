@@ -20,12 +20,13 @@ import anyio.to_thread
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from lab.procs import set_parent_death_signal
+from lab.procs import tie_to_parent
 from lab.web.settings import DEFAULT_LATENCY_MS, DEFAULT_SIZE, DEFAULT_THREADPOOL, MAX_LATENCY_MS
 from lab.workloads import WORKLOADS, squares
 
 ENV_THREADPOOL = "LAB_WEB_THREADPOOL"
 ENV_READY_DIR = "LAB_WEB_READY_DIR"
+ENV_PARENT_PID = "LAB_WEB_PARENT_PID"
 
 LatencyMs = Annotated[int, Query(ge=0, le=MAX_LATENCY_MS)]
 Size = Annotated[int, Query(ge=1, le=WORKLOADS["squares"].max_size)]
@@ -40,12 +41,14 @@ def create_app() -> FastAPI:
     """The app factory uvicorn calls in each worker process."""
     threadpool = int(os.environ.get(ENV_THREADPOOL, DEFAULT_THREADPOOL))
     ready_dir = os.environ.get(ENV_READY_DIR)
+    parent = os.environ.get(ENV_PARENT_PID)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Sync endpoints run in AnyIO's default thread limiter: its tokens are the pool size.
         anyio.to_thread.current_default_thread_limiter().total_tokens = threadpool
-        set_parent_death_signal()  # a worker must not outlive uvicorn's supervisor
+        if parent:
+            tie_to_parent(int(parent))  # a worker must not outlive uvicorn's supervisor
         if ready_dir:
             Path(ready_dir, str(os.getpid())).touch()
         yield

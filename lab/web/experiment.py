@@ -202,6 +202,7 @@ class WebExperiment:
             port = listener.getsockname()[1]
             server_args = ["--fd", str(listener.fileno()), "--workers", str(self.settings.server_workers)]
             server_args += ["--threadpool", str(self.settings.threadpool), "--ready-dir", str(ready)]
+            server_args += ["--parent-pid", str(os.getpid())]
             with open(folder / "server.stderr", "wb") as stderr:
                 server = start_child(
                     python_module_args("lab.web.serve", *server_args, python=self.python),
@@ -216,6 +217,7 @@ class WebExperiment:
                 "--usable-cores",
                 repr(self.machine.usable_cores),
             ]
+            load_args += ["--parent-pid", str(os.getpid())]
             with open(folder / "load.stderr", "wb") as stderr:
                 load = start_child(
                     python_module_args("lab.web.load", *load_args, python=self.python),

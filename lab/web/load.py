@@ -27,7 +27,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from lab.procs import set_parent_death_signal
+from lab.procs import tie_to_parent
 from lab.server import raise_open_file_limit
 from lab.web.results import EndpointRun, Probe, Samples
 from lab.web.settings import ENDPOINTS, PROBE_ENDPOINT, PROBE_INTERVAL_S, WebSettings
@@ -322,8 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-dir", required=True)
     parser.add_argument("--server-group", type=int, required=True, help="the server's process group id")
     parser.add_argument("--usable-cores", type=float, required=True)
+    parser.add_argument("--parent-pid", type=int, required=True, help="the runner: die with it")
     args = parser.parse_args(argv)
-    set_parent_death_signal()
+    tie_to_parent(args.parent_pid)
     raise_open_file_limit()
     with os.fdopen(args.events_fd, "w", encoding="utf-8") as stream:
         events = EventWriter(stream)

@@ -20,9 +20,9 @@ import socket
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from lab.procs import set_parent_death_signal
+from lab.procs import tie_to_parent
 from lab.server import raise_open_file_limit
-from lab.web.app import ENV_READY_DIR, ENV_THREADPOOL
+from lab.web.app import ENV_PARENT_PID, ENV_READY_DIR, ENV_THREADPOOL
 from lab.web.settings import LISTEN_BACKLOG
 
 APP_IMPORT_STRING = "lab.web.app:create_app"
@@ -47,11 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threadpool", type=int, required=True)
     parser.add_argument("--ready-dir", required=True, help="each worker touches a file here once started")
+    parser.add_argument("--parent-pid", type=int, required=True, help="the runner: die with it")
     args = parser.parse_args(argv)
-    set_parent_death_signal()
+    tie_to_parent(args.parent_pid)
     raise_open_file_limit()
     os.environ[ENV_THREADPOOL] = str(args.threadpool)
     os.environ[ENV_READY_DIR] = args.ready_dir
+    # The app's process dies with its parent: uvicorn's supervisor, or the runner when there is none.
+    os.environ[ENV_PARENT_PID] = str(os.getpid() if args.workers > 1 else args.parent_pid)
     listener = socket.socket(fileno=args.fd)
     served = config(args.workers)
     if args.workers > 1:
