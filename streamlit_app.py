@@ -7,13 +7,14 @@ the figures, takeaway, history and CSV come from plain functions in `lab/`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import streamlit as st
 
 from lab import charts, history, share
 from lab.errors import LabError, ResultsFormatError
-from lab.hosting import Hosting
+from lab.hosting import Hosting, web_seconds
 from lab.machine import Machine, current_machine
 from lab.report import machine_lines
 from lab.results import RunResult
@@ -21,6 +22,12 @@ from lab.runner import Experiment
 from lab.server import EmbeddedServer
 from lab.settings import MODES, START_METHODS, RunSettings
 from lab.takeaway import EXPLAINER, takeaway
+from lab.web import charts as web_charts
+from lab.web import history as web_history
+from lab.web.experiment import WebExperiment
+from lab.web.results import WebResult
+from lab.web.settings import ENDPOINTS, WebSettings
+from lab.web.takeaway import takeaway as web_takeaway
 from lab.workloads import WORKLOADS
 
 POLL_SECONDS = 0.1
@@ -82,9 +89,17 @@ def init_session() -> None:
     st.session_state.last_run_id = None
     st.session_state.upload_generation = 0
     cores = machine().parallel_slots
-    linked, notices = share.read_link(st.query_params.to_dict(), controls(), cores)
+    params = st.query_params.to_dict()
+    if params.get("lab") == "web":
+        web, notices = share.read_web_link(params, share.WebControls())
+        apply_page_settings(share.defaults_for("squares", cores))
+        st.session_state.lab = share.WEB_LAB
+    else:
+        linked, notices = share.read_link(params, controls(), cores)
+        apply_page_settings(linked)
+        web = share.WebPageSettings()
+    apply_web_settings(web)
     st.session_state.link_notices = notices
-    apply_page_settings(linked)
 
 
 def apply_page_settings(settings: share.PageSettings) -> None:
@@ -101,6 +116,17 @@ def apply_page_settings(settings: share.PageSettings) -> None:
     st.session_state.start_method = settings.start_method or "default"
 
 
+def apply_web_settings(settings: share.WebPageSettings) -> None:
+    st.session_state.endpoints = list(settings.endpoints)
+    st.session_state.clients = settings.clients
+    st.session_state.web_requests = settings.requests
+    st.session_state.duration = settings.duration
+    st.session_state.web_latency_ms = settings.latency_ms
+    st.session_state.web_size = settings.size
+    st.session_state.threadpool = settings.threadpool
+    st.session_state.server_workers = settings.server_workers
+
+
 def on_workload_change() -> None:
     """A new workload brings its own sensible defaults (task count, size, modes)."""
     defaults = share.defaults_for(st.session_state.workload, machine().parallel_slots)
@@ -109,66 +135,123 @@ def on_workload_change() -> None:
 
 
 def on_lab_change() -> None:
-    st.session_state.workload = share.LABS[st.session_state.lab][0]
-    on_workload_change()
+    if st.session_state.lab in share.LABS:
+        st.session_state.workload = share.LABS[st.session_state.lab][0]
+        on_workload_change()
 
 
-def sidebar() -> share.PageSettings:
+def sidebar() -> share.PageSettings | share.WebPageSettings:
     """The controls; returns what they hold."""
-    limits = controls()
     with st.sidebar:
         st.header("Experiment")
-        st.radio("Lab", list(share.LABS), key="lab", horizontal=True, on_change=on_lab_change)
-        workload = st.radio(
-            "Workload",
-            share.LABS[st.session_state.lab],
-            key="workload",
-            on_change=on_workload_change,
-            format_func=WORKLOAD_LABELS.__getitem__,
-        )
-        tasks = st.slider("Task count", limits.tasks.low, limits.tasks.high, key="tasks")
-        size = 1
-        if workload != "http":
-            choices = share.SIZE_CHOICES[workload]
-            size_key = f"size_{workload}"
-            if st.session_state.get(size_key) not in choices:
-                st.session_state[size_key] = share.nearest(choices, WORKLOADS[workload].default_size)
-            size = st.select_slider(
-                "Workload size",
-                options=choices,
-                key=size_key,
-                format_func=lambda value: f"{value:,}",
-                help=f"In {WORKLOADS[workload].unit}; the scale is logarithmic.",
-            )
-        workers = st.slider("Process count", limits.workers.low, limits.workers.high, key="workers")
-        url = ""
-        latency = st.session_state.latency_ms
-        if workload == "http":
-            url = st.text_input(
-                "URL", key="url", placeholder="empty: the embedded latency server", max_chars=2048
-            ).strip()
-            latency = st.slider(
-                "Latency (ms)",
-                limits.latency_ms.low,
-                limits.latency_ms.high,
-                key="latency_ms",
-                disabled=bool(url),
-                help="How long the embedded server waits before it answers.",
-            )
-        modes = st.multiselect(
-            "Modes", MODES, key="modes", help="\n".join(f"- **{m}**: {text}" for m, text in MODE_HELP.items())
-        )
-        repeats = st.slider("Repeats", limits.repeats.low, limits.repeats.high, key="repeats")
-        with st.expander("Advanced"):
-            threads = st.slider(
-                "Thread count",
-                limits.threads.low,
-                limits.threads.high,
-                key="threads",
-                help="0 starts one thread per task; a number uses a pool of that many threads.",
-            )
-            start_method = st.selectbox("Start method", ["default", *START_METHODS], key="start_method")
+        st.radio("Lab", [*share.LABS, share.WEB_LAB], key="lab", horizontal=True, on_change=on_lab_change)
+        page = web_controls() if st.session_state.lab == share.WEB_LAB else lab_controls()
         st.caption(hosting().describe())
+    return page
+
+
+def web_controls() -> share.WebPageSettings:
+    """FastAPI's def vs async def: which endpoints, how many clients, how long, how big the pool."""
+    ranges = share.WebControls()
+    endpoints = st.multiselect(
+        "Endpoints",
+        list(ENDPOINTS),
+        key="endpoints",
+        help="\n".join(f"- **{name}**: {endpoint.summary}" for name, endpoint in ENDPOINTS.items()),
+    )
+    clients = st.slider("Clients", ranges.clients.low, ranges.clients.high, key="clients")
+    requests = st.slider(
+        "Requests",
+        ranges.requests.low,
+        ranges.requests.high,
+        key="web_requests",
+        help="Requests per endpoint; 0 runs each endpoint for the duration instead.",
+    )
+    duration = st.slider(
+        "Duration (s)", ranges.duration.low, ranges.duration.high, key="duration", disabled=requests > 0
+    )
+    latency = st.slider("Latency (ms)", ranges.latency_ms.low, ranges.latency_ms.high, key="web_latency_ms")
+    size = st.select_slider(
+        "Workload size",
+        options=share.SIZE_CHOICES["squares"],
+        key="web_size",
+        format_func=lambda value: f"{value:,}",
+        help="Loop iterations of the CPU endpoints (def_cpu, async_cpu).",
+    )
+    threadpool = st.slider(
+        "Thread pool",
+        ranges.threadpool.low,
+        ranges.threadpool.high,
+        key="threadpool",
+        help="Threads for plain def endpoints (AnyIO's default is 40).",
+    )
+    workers = st.slider(
+        "Server processes", ranges.server_workers.low, ranges.server_workers.high, key="server_workers"
+    )
+    return share.WebPageSettings(
+        endpoints=tuple(endpoints),
+        clients=clients,
+        requests=requests,
+        duration=duration,
+        latency_ms=latency,
+        size=size,
+        threadpool=threadpool,
+        server_workers=workers,
+    )
+
+
+def lab_controls() -> share.PageSettings:
+    """The CPU-bound and I/O-bound labs: a workload, its size, the modes to compare."""
+    limits = controls()
+    workload = st.radio(
+        "Workload",
+        share.LABS[st.session_state.lab],
+        key="workload",
+        on_change=on_workload_change,
+        format_func=WORKLOAD_LABELS.__getitem__,
+    )
+    tasks = st.slider("Task count", limits.tasks.low, limits.tasks.high, key="tasks")
+    size = 1
+    if workload != "http":
+        choices = share.SIZE_CHOICES[workload]
+        size_key = f"size_{workload}"
+        if st.session_state.get(size_key) not in choices:
+            st.session_state[size_key] = share.nearest(choices, WORKLOADS[workload].default_size)
+        size = st.select_slider(
+            "Workload size",
+            options=choices,
+            key=size_key,
+            format_func=lambda value: f"{value:,}",
+            help=f"In {WORKLOADS[workload].unit}; the scale is logarithmic.",
+        )
+    workers = st.slider("Process count", limits.workers.low, limits.workers.high, key="workers")
+    url = ""
+    latency = st.session_state.latency_ms
+    if workload == "http":
+        url = st.text_input(
+            "URL", key="url", placeholder="empty: the embedded latency server", max_chars=2048
+        ).strip()
+        latency = st.slider(
+            "Latency (ms)",
+            limits.latency_ms.low,
+            limits.latency_ms.high,
+            key="latency_ms",
+            disabled=bool(url),
+            help="How long the embedded server waits before it answers.",
+        )
+    modes = st.multiselect(
+        "Modes", MODES, key="modes", help="\n".join(f"- **{m}**: {text}" for m, text in MODE_HELP.items())
+    )
+    repeats = st.slider("Repeats", limits.repeats.low, limits.repeats.high, key="repeats")
+    with st.expander("Advanced"):
+        threads = st.slider(
+            "Thread count",
+            limits.threads.low,
+            limits.threads.high,
+            key="threads",
+            help="0 starts one thread per task; a number uses a pool of that many threads.",
+        )
+        start_method = st.selectbox("Start method", ["default", *START_METHODS], key="start_method")
     return share.PageSettings(
         workload=workload,
         tasks=tasks,
@@ -222,6 +305,56 @@ def run_experiment(settings: RunSettings) -> RunResult | None:
     return result if result.runs else None
 
 
+def run_web_experiment(settings: WebSettings) -> WebResult | None:
+    """The web lab, polled like the other labs; it waits its turn on the host first."""
+    status = st.status("Running the web-server lab…", expanded=True)
+    with status:
+        line = st.empty()
+        bars = {name: st.progress(0.0, text=f"{name}: waiting") for name in settings.endpoints}
+        with hosting().queue().join() as ticket:
+            while (ahead := ticket.poll()) > 0:
+                line.info(f"Waiting for the host: {ahead} run(s) ahead of yours.")
+                time.sleep(POLL_SECONDS)
+            line.empty()
+            with WebExperiment(settings) as experiment:
+                while not experiment.done:
+                    experiment.poll(POLL_SECONDS)
+                    for row in experiment.progress():
+                        finished = row.state == "finished"
+                        share_done = 1.0 if finished else min(1.0, row.elapsed / max(row.window_s, 1e-9))
+                        label = (
+                            f"{row.endpoint}: {row.requests:,} requests · {row.elapsed:.1f} s · {row.state}"
+                        )
+                        bars[row.endpoint].progress(share_done, text=label)
+                result = experiment.result()
+    if result.status == "complete":
+        status.update(label="Finished", state="complete", expanded=False)
+    else:
+        status.update(label=result.message or result.status, state="error", expanded=True)
+    return result if result.endpoints else None
+
+
+def draw_web_result(result: WebResult) -> None:
+    st.subheader("Results")
+    summaries = result.summaries()
+    for column, summary in zip(st.columns(len(summaries)), summaries, strict=True):
+        ceiling = f"{summary.share_of_ceiling:.0%} of {summary.ceiling:,.0f}" if summary.ceiling else None
+        column.metric(summary.endpoint, f"{summary.throughput:,.0f} req/s", ceiling, delta_color="off")
+        if summary.p50_ms is not None:
+            column.caption(f"p50 {summary.p50_ms:,.0f} ms · p99 {summary.p99_ms or 0:,.0f} ms")
+        if summary.failed:
+            column.error(f"{summary.failed} request(s) failed: {summary.failures or summary.error}")
+    st.markdown("\n".join(f"- {sentence}" for sentence in web_takeaway(result)))
+    left, right = st.columns(2)
+    left.plotly_chart(web_charts.throughput_figure(result))
+    right.plotly_chart(web_charts.latency_figure(result))
+    ping = web_charts.ping_figure(result)
+    left, right = st.columns(2)
+    if ping is not None:
+        left.plotly_chart(ping)
+    right.plotly_chart(web_charts.latency_over_time_figure(result))
+
+
 def draw_result(result: RunResult) -> None:
     st.subheader("Results")
     summaries = result.summaries()
@@ -270,10 +403,16 @@ def draw_machine(info: Machine) -> None:
 def draw_history() -> None:
     st.subheader("History")
     runs = st.session_state.history
+    lab_runs = [run for run in runs if not web_history.is_web_run(run)]
+    web_runs = [run for run in runs if web_history.is_web_run(run)]
+    if lab_runs:
+        st.dataframe(history.history_table(lab_runs), width="stretch", hide_index=True)
+        st.plotly_chart(charts.history_speedup_chart(history.modes_table(lab_runs)))
+    if web_runs:
+        st.markdown("**Web-server lab**")
+        st.dataframe(web_history.web_history_table(web_runs), width="stretch", hide_index=True)
     if runs:
-        st.dataframe(history.history_table(runs), width="stretch", hide_index=True)
-        st.plotly_chart(charts.history_speedup_chart(history.modes_table(runs)))
-        run_ids = {history.run_label(number, run): run.run_id for number, run in enumerate(runs, start=1)}
+        run_ids = {run_label(number, run): run.run_id for number, run in enumerate(runs, start=1)}
         pick, remove, clear = st.columns([3, 1, 1], vertical_alignment="bottom")
         chosen = pick.selectbox("Run to remove", list(run_ids), key="remove_choice")
         if remove.button("Remove run", width="stretch"):
@@ -285,34 +424,42 @@ def draw_history() -> None:
     else:
         st.caption("Every run of this browser session lands here. Nothing is shared with other visitors.")
     export, upload = st.columns(2, vertical_alignment="bottom")
-    export.download_button(
-        "Download CSV",
-        data=history.to_csv(runs),
-        file_name="gil-lab-history.csv",
-        mime="text/csv",
-        disabled=not runs,
-        width="stretch",
-    )
+    with export:
+        st.download_button(
+            "Download CSV",
+            data=history.to_csv(lab_runs),
+            file_name="gil-lab-history.csv",
+            mime="text/csv",
+            disabled=not lab_runs,
+            width="stretch",
+            help="The CPU-bound and I/O-bound runs: one row per run and mode.",
+        )
+        if web_runs:
+            st.download_button(
+                "Download web CSV",
+                data=web_history.to_csv(web_runs),
+                file_name="gil-lab-web-history.csv",
+                mime="text/csv",
+                width="stretch",
+                help="The web-server runs: one row per run and endpoint (their columns differ).",
+            )
     uploaded = upload.file_uploader(
-        "Import CSV",
-        type=["csv"],
-        key=f"upload_{st.session_state.upload_generation}",
-        label_visibility="collapsed",
+        "Import CSV", type=["csv"], key=f"upload_{st.session_state.upload_generation}"
     )
     if uploaded is not None:
         import_history(uploaded.getvalue())
 
 
+def run_label(number: int, run: object) -> str:
+    if web_history.is_web_run(run):
+        return f"#{number} web server"
+    return history.run_label(number, run)
+
+
 def import_history(data: bytes) -> None:
-    """Add a CSV's runs to the history, all or nothing; a bad file changes nothing."""
+    """Add a CSV's runs (either lab's) to the history, all or nothing; a bad file changes nothing."""
     try:
-        text = data.decode("utf-8-sig")
-        st.session_state.history, added = history.import_csv(st.session_state.history, text)
-    except UnicodeDecodeError:
-        st.session_state.import_message = (
-            "error",
-            "That file is not text: choose a CSV that GIL Lab exported.",
-        )
+        st.session_state.history, added = web_history.import_history_csv(st.session_state.history, data)
     except ResultsFormatError as exc:
         st.session_state.import_message = ("error", f"Nothing imported: {exc}")
     else:
@@ -332,7 +479,8 @@ def main() -> None:
     st.set_page_config(page_title="GIL Lab", page_icon="🔒", layout="wide")
     init_session()
     page = sidebar()
-    st.query_params.from_dict(share.link_params(page))
+    web = isinstance(page, share.WebPageSettings)
+    st.query_params.from_dict(share.web_link_params(page) if web else share.link_params(page))
     st.title("GIL Lab")
     st.caption(
         "Run the same work one task at a time, in threads, in processes and with asyncio, "
@@ -342,7 +490,7 @@ def main() -> None:
         st.warning(notice)
     show_import_message()
     try:
-        settings = run_settings(page)
+        settings = hosting().admit_web(page.web_settings()) if web else run_settings(page)
     except LabError as exc:
         st.error(str(exc))
         settings = None
@@ -356,7 +504,7 @@ def main() -> None:
     if run_clicked and settings is not None:
         cancel_slot.button("Cancel", key="cancel", width="stretch", on_click=mark_cancelled)
         try:
-            result = run_experiment(settings)
+            result = run_web_experiment(settings) if web else run_experiment(settings)
         except LabError as exc:
             st.error(str(exc))
             result = None
@@ -366,7 +514,7 @@ def main() -> None:
             st.session_state.last_run_id = result.run_id
     last = next((run for run in st.session_state.history if run.run_id == st.session_state.last_run_id), None)
     if last is not None:
-        draw_result(last)
+        (draw_web_result if web_history.is_web_run(last) else draw_result)(last)
     draw_machine(last.machine if last is not None else machine())
     draw_history()
     with st.expander("What the lab shows", expanded=last is None):
@@ -378,7 +526,9 @@ def mark_cancelled() -> None:
     st.session_state.cancelled = True
 
 
-def estimate_note(settings: RunSettings) -> str:
+def estimate_note(settings: RunSettings | WebSettings) -> str:
+    if isinstance(settings, WebSettings):
+        return f"{settings.describe_load()}: about {web_seconds(settings):.0f} s"
     modes = ", ".join(settings.modes)
     seconds = hosting().estimate_seconds(settings)
     return (

@@ -12,13 +12,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lab.errors import InvalidSettings, OverBudget
 from lab.limits import check_settings, clamp_settings, estimate_work_seconds
 from lab.public import Limits, public_mode
 from lab.runqueue import RunQueue
 from lab.settings import RunSettings
 from lab.urlguard import check_public_url
+from lab.web.settings import WebSettings
 
 PRIVATE_QUEUE_TIMEOUT_S = 3600.0
+WEB_STAGE_OVERHEAD_S = 1.5  # measured: a fresh uvicorn server per endpoint starts in about 1 s
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,27 @@ class Hosting:
             check_public_url(settings.url)
         return settings
 
+    def admit_web(self, settings: WebSettings) -> WebSettings:
+        """The web lab under the same budget: clients, server processes and seconds of load."""
+        if not self.public:
+            return settings
+        limits = self.limits
+        if settings.requests is not None:
+            raise InvalidSettings("public mode runs each endpoint for a duration; set Requests to 0")
+        if settings.clients > limits.max_concurrency:
+            raise InvalidSettings(f"at most {limits.max_concurrency:,} clients here; lower Clients")
+        if settings.server_workers > limits.max_processes:
+            raise InvalidSettings(
+                f"at most {limits.max_processes} server processes here; lower Server processes"
+            )
+        seconds = web_seconds(settings)
+        if seconds > limits.max_work_seconds:
+            raise OverBudget(
+                f"this run would take about {seconds:.0f} s; the limit here is {limits.max_work_seconds:g} s "
+                "— lower the duration or choose fewer endpoints"
+            )
+        return settings
+
     def estimate_seconds(self, settings: RunSettings) -> float:
         return estimate_work_seconds(settings, self.usable_cores)
 
@@ -59,3 +83,8 @@ class Hosting:
         if self.public:
             return self.limits.summary()
         return "Private mode: no limits beyond the controls' ranges; runs on this machine take turns."
+
+
+def web_seconds(settings: WebSettings) -> float:
+    """A duration-mode web run: each endpoint's window plus its server's start-up and cut-off."""
+    return len(settings.endpoints) * ((settings.duration_s or 0.0) + WEB_STAGE_OVERHEAD_S)

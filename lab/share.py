@@ -14,9 +14,12 @@ from typing import Any
 
 from lab.errors import InvalidSettings
 from lab.settings import MODES, START_METHODS, RunSettings, check_url
+from lab.web.settings import ENDPOINTS, WebSettings
 from lab.workloads import WORKLOADS
 
 LABS: dict[str, tuple[str, ...]] = {"CPU-bound": ("squares", "sha256"), "I/O-bound": ("http", "sleep")}
+WEB_LAB = "Web server"
+WEB_DEFAULT_ENDPOINTS = ("def_wait", "async_wait", "async_blocking")
 MIB = 1024 * 1024
 SIZE_CHOICES: dict[str, tuple[int, ...]] = {
     "squares": (10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000, 30_000_000, 100_000_000),
@@ -204,4 +207,92 @@ def link_params(settings: PageSettings) -> dict[str, str]:
             params["url"] = settings.url
     if settings.start_method:
         params["start_method"] = settings.start_method
+    return params
+
+
+@dataclass(frozen=True)
+class WebControls:
+    """The web lab's control ranges, and the bounds its share links are clamped to."""
+
+    clients: ControlRange = ControlRange(1, 1000, 100)
+    requests: ControlRange = ControlRange(0, 5000, 0)  # 0: run each endpoint for the duration
+    duration: ControlRange = ControlRange(1, 10, 3)
+    latency_ms: ControlRange = ControlRange(0, 2000, 200)
+    threadpool: ControlRange = ControlRange(1, 200, 40)
+    server_workers: ControlRange = ControlRange(1, 4, 1)
+
+
+@dataclass(frozen=True)
+class WebPageSettings:
+    """The web lab's sidebar, in the CLI's names (`python -m lab web`)."""
+
+    endpoints: tuple[str, ...] = WEB_DEFAULT_ENDPOINTS
+    clients: int = 100
+    requests: int = 0
+    duration: int = 3
+    latency_ms: int = 200
+    size: int = 1_000_000
+    threadpool: int = 40
+    server_workers: int = 1
+
+    def web_settings(self) -> WebSettings:
+        return WebSettings.create(
+            endpoints=self.endpoints,
+            clients=self.clients,
+            requests=self.requests or None,
+            duration=None if self.requests else self.duration,
+            latency_ms=self.latency_ms,
+            size=self.size,
+            threadpool=self.threadpool,
+            server_workers=self.server_workers,
+        )
+
+
+def read_web_link(params: Mapping[str, Any], controls: WebControls) -> tuple[WebPageSettings, list[str]]:
+    """Web-lab settings from a link (`lab=web&clients=...`), clamped like `read_link`."""
+    reader = LinkReader(params)
+    base = WebPageSettings()
+    endpoints = base.endpoints
+    raw = reader.text("endpoints")
+    if raw is not None:
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        known = tuple(dict.fromkeys(part for part in parts if part in ENDPOINTS))
+        unknown = [part for part in parts if part not in ENDPOINTS]
+        if unknown:
+            reader.notices.append(
+                f"ignored unknown endpoint(s) from the link: {', '.join(u[:20] for u in unknown[:5])}"
+            )
+        endpoints = known or base.endpoints
+    size = base.size
+    if reader.text("size") is not None:
+        choices = SIZE_CHOICES["squares"]
+        wanted = reader.number("size", ControlRange(choices[0], choices[-1], base.size), base.size)
+        size = nearest(choices, wanted)
+    settings = WebPageSettings(
+        endpoints=endpoints,
+        clients=reader.number("clients", controls.clients, base.clients),
+        requests=reader.number("requests", controls.requests, base.requests),
+        duration=reader.number("duration", controls.duration, base.duration),
+        latency_ms=reader.number("latency_ms", controls.latency_ms, base.latency_ms),
+        size=size,
+        threadpool=reader.number("threadpool", controls.threadpool, base.threadpool),
+        server_workers=reader.number("server_workers", controls.server_workers, base.server_workers),
+    )
+    return settings, reader.notices
+
+
+def web_link_params(settings: WebPageSettings) -> dict[str, str]:
+    params = {
+        "lab": "web",
+        "endpoints": ",".join(settings.endpoints),
+        "clients": str(settings.clients),
+        "latency_ms": str(settings.latency_ms),
+        "size": str(settings.size),
+        "threadpool": str(settings.threadpool),
+        "server_workers": str(settings.server_workers),
+    }
+    if settings.requests:
+        params["requests"] = str(settings.requests)
+    else:
+        params["duration"] = str(settings.duration)
     return params

@@ -252,7 +252,7 @@ def wait_for_first_draw(page: Page, timeout_ms: float = 60_000) -> None:
     page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
     # Widgets are lazily loaded components: they can draw a moment after the run ends.
     page.get_by_role("button", name="Run", exact=True).wait_for(timeout=timeout_ms)
-    page.get_by_role("slider", name="Task count").wait_for(timeout=timeout_ms)
+    page.get_by_role("slider").first.wait_for(timeout=timeout_ms)
 
 
 def query_param(page: Page, name: str) -> str | None:

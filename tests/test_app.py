@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lab import history
 from lab.runner import run_experiment
 from lab.settings import RunSettings
+from lab.web import history as web_history
 
 TIMEOUT = 120
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -144,3 +145,39 @@ def test_public_mode_says_so_and_refuses_an_over_budget_run(public_page: None) -
     assert at.slider(key="workers").value <= 4
     assert any("would take about" in error.value for error in at.error)
     assert next(b for b in at.button if b.label == "Run").disabled
+
+
+WEB_LINK = {"lab": "web", "endpoints": "async_wait,async_blocking", "clients": "20", "duration": "1"}
+
+
+def test_a_web_lab_link_restores_its_settings() -> None:
+    at = page(**WEB_LINK, threadpool="8", server_workers="2")
+    assert not at.exception and not at.warning
+    assert at.radio(key="lab").value == "Web server"
+    assert at.multiselect(key="endpoints").value == ["async_wait", "async_blocking"]
+    assert (at.slider(key="clients").value, at.slider(key="duration").value) == (20, 1)
+    assert (at.slider(key="threadpool").value, at.slider(key="server_workers").value) == (8, 2)
+
+
+def test_a_tampered_web_link_is_clamped() -> None:
+    at = page(lab="web", endpoints="nope", clients="999999", threadpool="-4", duration="x")
+    assert not at.exception
+    assert at.slider(key="clients").value == 1000
+    assert at.slider(key="threadpool").value == 1
+    assert at.multiselect(key="endpoints").value == ["def_wait", "async_wait", "async_blocking"]
+    assert len(at.warning) == 4
+
+
+def test_a_web_run_lands_in_the_history_and_its_csv_imports_again() -> None:
+    at = click(page(**WEB_LINK), "Run")
+    assert not at.exception and not at.error
+    (run,) = at.session_state.history
+    assert web_history.is_web_run(run) and run.status == "complete"
+    assert [m.label for m in at.metric] == ["async_wait", "async_blocking"]
+    assert len(at.get("plotly_chart")) >= 3
+    text = web_history.to_csv([run])
+    fresh = upload(page(), text)
+    assert any("Imported 1 run" in s.value for s in fresh.success)
+    (imported,) = fresh.session_state.history
+    assert imported.run_id == run.run_id
+    assert web_history.to_csv([imported]) == text

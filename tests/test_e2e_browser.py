@@ -285,3 +285,22 @@ def test_closing_the_tab_ends_the_worker_group(browser: Browser, server: Streaml
         server.kill_workers()
         ctx.close()
     assert not server.worker_groups()
+
+
+def test_the_web_server_lab_runs_and_charts_its_ceilings(
+    context: BrowserContext, server: StreamlitServer
+) -> None:
+    page = context.new_page()
+    open_page(page, f"{server.url}/?lab=web&endpoints=async_wait,async_blocking&clients=20&duration=1")
+    expect(page.get_by_role("radio", name="Web server")).to_be_checked()
+    expect(page.get_by_role("slider", name="Clients")).to_have_value("20")
+
+    settle(page, page.get_by_role("button", name="Run", exact=True).click, timeout_ms=90_000)
+    expect(page.get_by_text(re.compile(r"^Finished$"))).to_be_visible()
+    expect(page.get_by_test_id("stMetricLabel")).to_have_text(["async_wait", "async_blocking"])
+    values = page.get_by_test_id("stMetricValue").all_inner_texts()
+    assert all(re.fullmatch(r"[0-9,]+ req/s", value) for value in values), values
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    expect(page.get_by_text(re.compile("stalls the whole event loop"))).to_be_visible()
+    wait_for_query(page, lab="web", endpoints="async_wait,async_blocking", clients="20", duration="1")
+    screenshot_whole_page(page, OUTPUT_DIR / "e2e-web-lab.png")

@@ -101,9 +101,12 @@ def to_table(result: WebRun) -> str:
 
 def main(args: argparse.Namespace) -> int:
     from lab.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, write
+    from lab.hosting import Hosting
+    from lab.machine import current_machine
 
+    hosting = Hosting.from_env(current_machine().usable_cores)
     try:
-        settings = settings_from(args)
+        settings = hosting.admit_web(settings_from(args))
         if args.output is not None and not args.output.parent.is_dir():
             raise InvalidSettings(f"cannot write {args.output}: no such folder {args.output.parent}")
     except InvalidSettings as exc:
@@ -117,8 +120,12 @@ def main(args: argparse.Namespace) -> int:
         if line:
             print(line, file=sys.stderr, flush=True)
 
+    def waiting(ahead: int) -> None:
+        print(f"  waiting for the host: {ahead} run(s) ahead", file=sys.stderr, flush=True)
+
     try:
-        result = run_web(settings, show)
+        with hosting.queue().wait(on_place=waiting):
+            result = run_web(settings, show)
     except KeyboardInterrupt:
         print("interrupted: the server, the clients and every worker have been stopped", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from lab import history as lab_history
 from lab.errors import InvalidSettings, ResultsFormatError
 from lab.history import (
     MAX_CSV_ROWS,
@@ -322,3 +323,43 @@ def build_summaries(rows: list[Row], settings: WebSettings) -> tuple[EndpointSum
         )
         summaries.append(EndpointSummary(**{name: values[name] for name in ENDPOINT_COLUMNS}))
     return tuple(summaries)
+
+
+def is_web_run(run: object) -> bool:
+    """True for web-lab runs, measured or imported: the page's history holds both labs' runs."""
+    return isinstance(run, WebResult | ImportedWebRun)
+
+
+def import_history_csv(history: list[Any], text: str | bytes) -> tuple[list[Any], int]:
+    """Add a CSV of either lab to a history (its header says which), all or nothing; known runs skipped."""
+    text = as_text(text)
+    header = text.split("\n", 1)[0].strip().split(",")
+    runs: list[Any] = from_csv(text) if "endpoint" in header else lab_history.from_csv(text)
+    updated = lab_history.add_runs(history, runs)
+    return updated, len(updated) - len(history)
+
+
+def web_history_table(runs: list[WebRun]) -> list[dict[str, Any]]:
+    """One row per web run for the page's history table: the best throughput and how close to its ceiling."""
+    rows = []
+    for number, run in enumerate(runs, start=1):
+        summaries = run.summaries()
+        best = max(summaries, key=lambda summary: summary.throughput, default=None)
+        share = best.share_of_ceiling if best is not None else None
+        rows.append(
+            {
+                "run": number,
+                "time": run.created.replace("T", " ")[:19],
+                "endpoints": ", ".join(run.settings.endpoints),
+                "clients": run.settings.clients,
+                "latency ms": run.settings.latency_ms,
+                "thread pool": run.settings.threadpool,
+                "server processes": run.settings.server_workers,
+                "best endpoint": best.endpoint if best else None,
+                "req/s": round(best.throughput, 1) if best else None,
+                "of ceiling": f"{share:.0%}" if share is not None else None,
+                "status": run.status,
+                "source": "imported" if isinstance(run, ImportedWebRun) else "measured",
+            }
+        )
+    return rows
