@@ -334,6 +334,14 @@ def run_values(run: Run) -> dict[str, Any]:
         "timeout_s": settings.timeout_s,
         "max_body_bytes": settings.max_body_bytes,
         "target_url": run.target_url,
+        **machine_values(machine),
+        "message": run.message,
+    }
+
+
+def machine_values(machine: Machine) -> dict[str, Any]:
+    """The machine's columns, shared by both labs' CSVs (and read back by `build_machine`)."""
+    return {
         "python_version": machine.python_version,
         "implementation": machine.implementation,
         "gil_enabled": machine.gil_enabled,
@@ -346,7 +354,6 @@ def run_values(run: Run) -> dict[str, Any]:
         "os": machine.os,
         "machine": machine.machine,
         "machine_start_method": machine.start_method,
-        "message": run.message,
     }
 
 

@@ -141,3 +141,24 @@ def tie_to_parent(parent_pid: int) -> None:
     set_parent_death_signal()
     if os.getppid() != parent_pid:
         os._exit(1)
+
+
+def describe_exit(code: int | None) -> str:
+    """How a child ended, for a person: "exit status 1" or "killed by SIGKILL"."""
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def stderr_tail(path: Path, max_bytes: int = 4000) -> str:
+    """The last line a child wrote to its stderr file: usually the exception that ended it."""
+    try:
+        data = path.read_bytes()[-max_bytes:]
+    except OSError:
+        return ""
+    lines = [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -25,14 +25,20 @@ from typing import Any
 
 from lab.errors import RunFailed
 from lab.machine import Machine, current_machine
-from lab.procs import child_env, end_process_group, python_module_args, start_child
+from lab.procs import (
+    child_env,
+    describe_exit,
+    end_process_group,
+    python_module_args,
+    start_child,
+    stderr_tail,
+)
 from lab.results import ModeRun, RunResult
 from lab.runqueue import QueueTimeout, RunQueue, Ticket
 from lab.settings import RunSettings
 from lab.urlguard import allow_env, allow_for
 
 Event = dict[str, Any]
-STDERR_TAIL_BYTES = 2000
 EXIT_GRACE_S = 1.0
 
 
@@ -244,19 +250,9 @@ class Experiment:
     def _finish_eof(self) -> None:
         """The worker closed its pipe without saying done: it failed or was killed."""
         code = end_process_group(self._proc) if self._proc is not None else None
-        reason = "; ".join(self.errors) or self._stderr_tail() or "no message"
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-        self._finish("crashed", f"the experiment's process ended early ({how}): {reason}")
-
-    def _stderr_tail(self) -> str:
-        if self._tmp is None:
-            return ""
-        try:
-            data = (self._tmp / "worker.stderr").read_bytes()[-STDERR_TAIL_BYTES:]
-        except OSError:
-            return ""
-        lines = [line for line in data.decode(errors="replace").splitlines() if line.strip()]
-        return lines[-1] if lines else ""
+        stderr = stderr_tail(self._tmp / "worker.stderr") if self._tmp is not None else ""
+        reason = "; ".join(self.errors) or stderr or "no message"
+        self._finish("crashed", f"the experiment's process ended early ({describe_exit(code)}): {reason}")
 
     def _finish(self, status: str, message: str | None) -> None:
         self.status = status

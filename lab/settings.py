@@ -7,6 +7,7 @@ message. Public mode adds its own, tighter limits on top (see `lab.limits`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -163,18 +164,27 @@ def positive_seconds(name: str, value: Any, default: float) -> float:
 
 def parse_modes(value: Any) -> tuple[str, ...]:
     """'batch,threads' or a list -> a tuple of known modes, in order, without repeats."""
+    return parse_names(value, MODES, "mode")
+
+
+def parse_names(value: Any, known: Iterable[str], what: str) -> tuple[str, ...]:
+    """A comma-separated string or a list of names -> the known ones, in order, once each.
+
+    An unknown name or an empty list is an error naming what was expected.
+    """
+    choices = tuple(known)
     items = value.split(",") if isinstance(value, str) else list(value)
     names: list[str] = []
     for item in items:
         name = str(item).strip()
         if not name:
             continue
-        if name not in MODES:
-            raise InvalidSettings(f"unknown mode {name!r}; choose from {', '.join(MODES)}")
+        if name not in choices:
+            raise InvalidSettings(f"unknown {what} {name!r}; choose from {', '.join(choices)}")
         if name not in names:
             names.append(name)
     if not names:
-        raise InvalidSettings("choose at least one mode")
+        raise InvalidSettings(f"choose at least one {what}")
     return tuple(names)
 
 

@@ -100,7 +100,7 @@ def test_a_killed_worker_process_is_a_crashed_run_with_a_reason() -> None:
         experiment.poll(0.1)
     result = experiment.result()
     assert result.status == "crashed"
-    assert "killed by signal 9" in (result.message or "")
+    assert "killed by SIGKILL" in (result.message or "")
     assert group_members(group) == []
 
 

@@ -18,7 +18,6 @@ import json
 import os
 import selectors
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -32,12 +31,11 @@ from typing import Any
 
 from lab.errors import LabError
 from lab.machine import Machine, current_machine
-from lab.procs import end_process_group, python_module_args, start_child
+from lab.procs import describe_exit, end_process_group, python_module_args, start_child, stderr_tail
 from lab.web.results import EndpointRun, WebResult
 from lab.web.settings import LISTEN_BACKLOG, WebSettings
 
 Event = dict[str, Any]
-STDERR_TAIL_BYTES = 4000
 EXIT_GRACE_S = 1.0
 STAGE_SLACK_S = 60.0  # start-up, calibration and cut-off on top of the load window, before giving up
 
@@ -273,10 +271,11 @@ class WebExperiment:
         server_code = stage.server.poll()
         if server_code is not None:
             when = "under load" if stage.loading else "starting"
-            detail = tail(stage.folder / "server.stderr") or "no message"
+            detail = stderr_tail(stage.folder / "server.stderr") or "no message"
             self._finish(
                 "crashed",
-                f"the web server stopped while {stage.endpoint} was {when} ({how(server_code)}): {detail}",
+                f"the web server stopped while {stage.endpoint} was {when} "
+                f"({describe_exit(server_code)}): {detail}",
             )
         elif stage.finished:
             self._end_stage(stage)
@@ -290,9 +289,10 @@ class WebExperiment:
                 stage.load.wait(timeout=EXIT_GRACE_S)  # its exit status, not our SIGKILL, tells what happened
             self._end_stage(stage)
             code = stage.load.returncode
-            reason = "; ".join(self.errors) or tail(stage.folder / "load.stderr") or "no message"
+            reason = "; ".join(self.errors) or stderr_tail(stage.folder / "load.stderr") or "no message"
             self._finish(
-                "crashed", f"the load generator for {stage.endpoint} ended early ({how(code)}): {reason}"
+                "crashed",
+                f"the load generator for {stage.endpoint} ended early ({describe_exit(code)}): {reason}",
             )
         elif time.monotonic() - stage.started_at > self.settings.window_s + STAGE_SLACK_S:
             self._finish(
@@ -312,26 +312,6 @@ class WebExperiment:
         with contextlib.suppress(OSError):
             os.close(stage.pipe)
         self._stage = None
-
-
-def how(code: int | None) -> str:
-    if code is None:
-        return "exit status unknown"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by {signal.Signals(-code).name}"
-        return f"killed by signal {-code}"
-    return f"exit status {code}"
-
-
-def tail(path: Path) -> str:
-    """The last line a child wrote to stderr: usually the exception that ended it."""
-    try:
-        data = path.read_bytes()[-STDERR_TAIL_BYTES:]
-    except OSError:
-        return ""
-    lines = [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]
-    return lines[-1] if lines else ""
 
 
 def run_web(

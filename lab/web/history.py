@@ -29,6 +29,7 @@ from lab.history import (
     build_machine,
     check,
     format_value,
+    machine_values,
     parse_value,
 )
 from lab.machine import Machine
@@ -156,18 +157,7 @@ def run_values(run: WebRun) -> dict[str, Any]:
         "size": settings.size,
         "threadpool": settings.threadpool,
         "server_workers": settings.server_workers,
-        "python_version": machine.python_version,
-        "implementation": machine.implementation,
-        "gil_enabled": machine.gil_enabled,
-        "free_threaded_build": machine.free_threaded_build,
-        "logical_cores": machine.logical_cores,
-        "physical_cores": machine.physical_cores,
-        "affinity_cores": machine.affinity_cores,
-        "cpu_quota": machine.cpu_quota,
-        "usable_cores": machine.usable_cores,
-        "os": machine.os,
-        "machine": machine.machine,
-        "machine_start_method": machine.start_method,
+        **machine_values(machine),
         "message": run.message,
     }
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lab.errors import InvalidSettings
-from lab.settings import positive_seconds, whole
+from lab.settings import parse_names, positive_seconds, whole
 from lab.workloads import WORKLOADS
 
 
@@ -174,16 +174,4 @@ def blank_to_none(value: Any) -> Any:
 
 def parse_endpoints(value: Any) -> tuple[str, ...]:
     """'def_wait,async_wait' or a list -> a tuple of known endpoints, in order, without repeats."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    names: list[str] = []
-    for item in items:
-        name = str(item).strip()
-        if not name:
-            continue
-        if name not in ENDPOINTS:
-            raise InvalidSettings(f"unknown endpoint {name!r}; choose from {', '.join(ENDPOINTS)}")
-        if name not in names:
-            names.append(name)
-    if not names:
-        raise InvalidSettings("choose at least one endpoint")
-    return tuple(names)
+    return parse_names(value, ENDPOINTS, "endpoint")
