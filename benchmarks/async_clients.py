@@ -71,7 +71,7 @@ def cpu_seconds() -> float:
 
 def measure(client: str, url: str, count: int, nbytes: int) -> Sample:
     """Runs in a fresh process: import the client, then time N concurrent GETs."""
-    from lab.server import raise_open_file_limit
+    from lab.procs import raise_open_file_limit
 
     raise_open_file_limit()
     fetch_all = fetch_all_aiohttp if client == "aiohttp" else fetch_all_httpx

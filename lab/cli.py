@@ -56,7 +56,6 @@ def build_parser() -> Parser:
     info = commands.add_parser("info", help="describe this machine as the lab sees it")
     info.add_argument("--format", choices=("table", "json"), default="table")
 
-    add_worker_command(commands)
     try:
         from lab.web import cli as web_cli
     except ImportError:
@@ -64,22 +63,6 @@ def build_parser() -> Parser:
     web_cli.add_arguments(
         commands.add_parser("web", help="FastAPI def vs async def under concurrent clients")
     )
-    return parser
-
-
-def add_worker_command(commands: argparse._SubParsersAction) -> None:
-    worker = commands.add_parser("worker", help=argparse.SUPPRESS)
-    worker.add_argument("--pipe", type=int, required=True)
-    worker.add_argument("--settings", required=True)
-    worker.add_argument("--target-url")
-    worker.add_argument("--download-dir")
-    worker.add_argument("--parent-pid", type=int)
-
-
-def worker_parser() -> Parser:
-    """Just the hidden `worker` command: the measured process must not import the web lab's stack."""
-    parser = Parser(prog="python -m lab")
-    add_worker_command(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     return parser
 
 
@@ -160,12 +143,6 @@ def command_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def command_worker(args: argparse.Namespace) -> int:
-    from lab.worker import main as worker_main
-
-    return worker_main(args.pipe, args.settings, args.target_url, args.download_dir, args.parent_pid)
-
-
 def write(text: str, path: Path | None) -> None:
     if path is None:
         sys.stdout.write(text)
@@ -181,10 +158,7 @@ def raise_interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    args = (worker_parser() if argv[:1] == ["worker"] else build_parser()).parse_args(argv)
-    if args.command == "worker":
-        return command_worker(args)
+    args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, raise_interrupt)  # `kill` ends the run's workers too
     handlers = {"run": command_run, "serve": command_serve, "info": command_info}
     try:

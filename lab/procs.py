@@ -162,3 +162,19 @@ def stderr_tail(path: Path, max_bytes: int = 4000) -> str:
         return ""
     lines = [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def raise_open_file_limit() -> int | None:
+    """Lift the soft open-file limit to the hard one: each connection costs a descriptor."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+        return hard
+    return soft

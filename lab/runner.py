@@ -54,7 +54,7 @@ class ModeProgress:
 
 
 class Experiment:
-    """One experiment in its own `python -m lab worker` process.
+    """One experiment in its own `python -m lab.worker` process.
 
     `python` is the interpreter that runs the worker (as in pyperf), so the same
     experiment can be measured under another Python. `target_url` points the
@@ -132,7 +132,7 @@ class Experiment:
         downloads.mkdir()
         read_fd, write_fd = os.pipe()
         self._pipe = read_fd  # from here on, close() owns it
-        args = ["worker", "--pipe", str(write_fd), "--settings", json.dumps(self.settings.to_dict())]
+        args = ["--pipe", str(write_fd), "--settings", json.dumps(self.settings.to_dict())]
         args += ["--download-dir", str(downloads), "--parent-pid", str(os.getpid())]
         if self.target_url:
             args += ["--target-url", self.target_url]
@@ -141,7 +141,7 @@ class Experiment:
             env.update(allow_env(allow_for(self.target_url)))
         try:
             with open(self._tmp / "worker.stderr", "wb") as stderr:
-                command = python_module_args("lab", *args, python=self.python)
+                command = python_module_args("lab.worker", *args, python=self.python)
                 self._proc = start_child(command, pass_fds=(write_fd,), stderr=stderr.fileno(), env=env)
         except OSError as exc:
             raise RunFailed(f"cannot start the worker with {self.python}: {exc.strerror or exc}") from None

@@ -28,6 +28,7 @@ from typing import IO
 from urllib.parse import parse_qsl, urlsplit
 
 from lab.errors import InvalidSettings, LabError, RunFailed
+from lab.procs import raise_open_file_limit
 from lab.settings import DEFAULT_BODY_BYTES, DEFAULT_LATENCY_MS, MAX_BODY_BYTES, MAX_LATENCY_MS
 
 BLOCK_BYTES = 1024 * 1024  # bodies above this go out as slices of one cached block
@@ -143,22 +144,6 @@ async def discard_body(reader: asyncio.StreamReader, request: Request) -> None:
         raise HTTPProblem(413, f"request body over {MAX_REQUEST_BODY_BYTES} bytes", close=True)
     if length:
         await reader.readexactly(length)
-
-
-def raise_open_file_limit() -> int | None:
-    """Lift the soft open-file limit to the hard one: each connection costs a descriptor."""
-    try:
-        import resource
-    except ImportError:
-        return None
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            return soft
-        return hard
-    return soft
 
 
 class LatencyServer:

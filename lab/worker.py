@@ -1,6 +1,6 @@
 """The experiment's own process: runs every mode and streams JSON-lines events.
 
-Started by `lab.runner` as `python -m lab worker --pipe FD ...`. Events go to a
+Started by `lab.runner` as `python -m lab.worker --pipe FD ...`. Events go to a
 dedicated pipe, as pyperf does, so whatever the measured code prints cannot
 corrupt the stream. Standard library only (the HTTP clients load when the
 `http` workload needs them): a `squares` worker must start in well under 150 ms.
@@ -8,17 +8,18 @@ corrupt the stream. Standard library only (the HTTP clients load when the
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from lab.machine import current_machine
 from lab.modes import ModePlan, run_mode
-from lab.procs import tie_to_parent
+from lab.procs import raise_open_file_limit, tie_to_parent
 from lab.results import TaskSpan
-from lab.server import raise_open_file_limit
 from lab.settings import RunSettings
 from lab.workloads import TaskSpec, preload, reference_value
 
@@ -100,3 +101,19 @@ def main(
             writer.emit("error", message=f"{type(exc).__name__}: {exc}")
             return 1
     return 0
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """The worker's own small command line: the measured process skips the CLI's other imports."""
+    parser = argparse.ArgumentParser(prog="python -m lab.worker")
+    parser.add_argument("--pipe", type=int, required=True)
+    parser.add_argument("--settings", required=True)
+    parser.add_argument("--target-url")
+    parser.add_argument("--download-dir")
+    parser.add_argument("--parent-pid", type=int)
+    args = parser.parse_args(argv)
+    return main(args.pipe, args.settings, args.target_url, args.download_dir, args.parent_pid)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

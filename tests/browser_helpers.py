@@ -136,7 +136,7 @@ class StreamlitServer:
             return ""
 
     def worker_groups(self) -> set[int]:
-        """Process groups of the `python -m lab worker` processes this server started."""
+        """Process groups of the `python -m lab.worker` processes this server started."""
         assert self.proc is not None
         groups: set[int] = set()
         try:
@@ -174,7 +174,7 @@ class StreamlitServer:
 
 
 def is_worker(cmdline: list[str]) -> bool:
-    return "lab worker" in " ".join(cmdline)
+    return "lab.worker" in " ".join(cmdline)
 
 
 def live_members(pgid: int) -> list[int]:

@@ -232,7 +232,7 @@ def start_long_run(page: Page, server: StreamlitServer) -> int:
     expect(page.get_by_role("slider", name="Task count")).to_have_value(str(TASKS.high))
     page.get_by_role("button", name="Run", exact=True).click()
     page.wait_for_selector(RUNNING)
-    wait_until(server.worker_groups, 30, what="a `python -m lab worker` process under streamlit")
+    wait_until(server.worker_groups, 30, what="a `python -m lab.worker` process under streamlit")
     (pgid,) = server.worker_groups()
     # The worker itself plus the two pool processes squaring numbers.
     wait_until(lambda: len(live_members(pgid)) >= 3, 30, what=f"the process pool in group {pgid}")

@@ -3,7 +3,7 @@
 One Streamlit server with GIL_LAB_PUBLIC=1 and a run queue of its own (a temp
 GIL_LAB_QUEUE_DIR), ten sessions (browser contexts of one headless Chromium)
 that press Run at the same instant, and a sampler thread that reads the process
-table and the queue directory every ~50 ms: how many `python -m lab worker`
+table and the queue directory every ~50 ms: how many `python -m lab.worker`
 processes are alive, how many processes their groups hold, the summed RSS of
 the server and everything under it, and which ticket holds the host. Each page
 watches itself for the "Waiting for the host" line (a MutationObserver, so a
@@ -138,7 +138,7 @@ def load_link(limits: Limits) -> str:
 @dataclass(frozen=True)
 class Sample:
     at: float
-    workers: int  # `lab worker` processes alive (leaders of their own group, under the server)
+    workers: int  # `lab.worker` processes alive (leaders of their own group, under the server)
     group_processes: int  # every live process in those groups: workers, pools, helpers
     pool_processes: int  # the pool workers alone
     rss: int  # bytes, the server and all its live descendants
@@ -508,14 +508,14 @@ def test_ten_sessions_take_turns_within_the_limits(server: PublicServer, visitor
     )
     assert sampler.peak("rss") < MEMORY_BOUND, f"peak memory {figures['peak_memory_mib']} MiB"
     assert seen_waiting, "no session ever showed 'Waiting for the host: N run(s) ahead of yours.'"
-    assert sampler.samples[-1].workers == 0 and not app.worker_groups(), "a `lab worker` is left running"
+    assert sampler.samples[-1].workers == 0 and not app.worker_groups(), "a `lab.worker` is left running"
     assert not leftover_groups, f"worker groups with live processes after the runs: {leftover_groups}"
     assert sampler.samples[-1].tickets == 0, "tickets left in the host's line after every run ended"
     assert tracebacks == 0, f"the server logged {tracebacks} traceback(s):\n{app.log_tail()}"
 
 
 def pool_workers(worker_pid: int) -> list[psutil.Process]:
-    """The pool processes of a `lab worker`: its live children that are not a helper."""
+    """The pool processes of a `lab.worker`: its live children that are not a helper."""
     try:
         children = psutil.Process(worker_pid).children()
     except psutil.NoSuchProcess:
@@ -560,7 +560,7 @@ def test_a_killed_pool_worker_fails_its_tasks_not_the_run(
         before = runs_seen(page)
         run.click()
         page.wait_for_function("n => (window.__glRuns || 0) > n", arg=before, timeout=UI_TIMEOUT_MS)
-        wait_until(app.worker_groups, 60, what="a `python -m lab worker` process under streamlit")
+        wait_until(app.worker_groups, 60, what="a `python -m lab.worker` process under streamlit")
         (worker,) = app.worker_groups()
         wait_until(lambda: pool_workers(worker), 30, what=f"a pool process under worker {worker}")
         victim = pool_workers(worker)[0]

@@ -180,3 +180,12 @@ def test_a_run_that_waits_too_long_gives_up_with_a_message(tmp_path) -> None:
         result = late.wait()
     assert result.status == "cancelled"
     assert "try again later" in (result.message or "")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_every_start_method_runs_the_process_pool(method: str) -> None:
+    settings = RunSettings.create("sleep", tasks=4, size=150, modes="processes", workers=2, start_method=method)
+    result = run_experiment(settings)
+    assert result.all_ok
+    assert result.machine.start_method == method
+    assert len({span.pid for span in result.summary("processes").tasks}) == 2

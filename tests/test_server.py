@@ -24,7 +24,8 @@ import pytest
 
 from lab.errors import InvalidSettings, LabError, RunFailed
 from lab.http_task import open_async_session
-from lab.server import REPO_ROOT, EmbeddedServer, main, raise_open_file_limit, read_line, zero_body
+from lab.procs import raise_open_file_limit
+from lab.server import REPO_ROOT, EmbeddedServer, main, read_line, zero_body
 
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 

@@ -27,8 +27,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from lab.procs import tie_to_parent
-from lab.server import raise_open_file_limit
+from lab.procs import raise_open_file_limit, tie_to_parent
 from lab.web.results import EndpointRun, Probe, Samples
 from lab.web.settings import ENDPOINTS, PROBE_ENDPOINT, PROBE_INTERVAL_S, WebSettings
 from lab.worker import EventWriter
