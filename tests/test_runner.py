@@ -184,7 +184,9 @@ def test_a_run_that_waits_too_long_gives_up_with_a_message(tmp_path) -> None:
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_every_start_method_runs_the_process_pool(method: str) -> None:
-    settings = RunSettings.create("sleep", tasks=4, size=150, modes="processes", workers=2, start_method=method)
+    settings = RunSettings.create(
+        "sleep", tasks=4, size=150, modes="processes", workers=2, start_method=method
+    )
     result = run_experiment(settings)
     assert result.all_ok
     assert result.machine.start_method == method
