@@ -94,6 +94,21 @@ class ImportedRun:
 Run: TypeAlias = RunResult | ImportedRun
 
 # Every CSV column with its type; "?" marks a column that may be empty (None).
+# The machine's columns, the same in both labs' CSVs (see `machine_values`, `build_machine`).
+MACHINE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("python_version", "text"),
+    ("implementation", "text"),
+    ("gil_enabled", "bool"),
+    ("free_threaded_build", "bool"),
+    ("logical_cores", "int"),
+    ("physical_cores", "int?"),
+    ("affinity_cores", "int"),
+    ("cpu_quota", "float?"),
+    ("usable_cores", "float"),
+    ("os", "text"),
+    ("machine", "text"),
+    ("machine_start_method", "text"),
+)
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("schema_version", "int"),
     ("run_id", "text"),
@@ -127,18 +142,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ok", "int?"),
     ("failed", "int?"),
     ("error", "text?"),
-    ("python_version", "text"),
-    ("implementation", "text"),
-    ("gil_enabled", "bool"),
-    ("free_threaded_build", "bool"),
-    ("logical_cores", "int"),
-    ("physical_cores", "int?"),
-    ("affinity_cores", "int"),
-    ("cpu_quota", "float?"),
-    ("usable_cores", "float"),
-    ("os", "text"),
-    ("machine", "text"),
-    ("machine_start_method", "text"),
+    *MACHINE_COLUMNS,
     ("message", "text?"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in COLUMNS)

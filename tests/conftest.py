@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import Browser, sync_playwright
 
 from lab.server import EmbeddedServer
 
@@ -26,3 +29,18 @@ def no_leftover_processes() -> Iterator[None]:
     left = [child for child in me.children(recursive=True) if child.pid not in before and child.is_running()]
     alive = [child for child in left if child.status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"processes left behind: {[(c.pid, c.cmdline()[:4]) for c in alive]}"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for every browser test; if missing it fails, never skips."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium and are never skipped. "
+            "Install it with `apt-get install chromium` (or ./scripts/ensure-chromium).",
+            pytrace=False,
+        )
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

@@ -15,13 +15,10 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from browser_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     NOT_RUNNING,
     OUTPUT_DIR,
     RUN_COUNTER_JS,
@@ -38,7 +35,7 @@ from browser_helpers import (
     wait_group_end,
     wait_until,
 )
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from lab.share import SIZE_CHOICES, Controls, default_modes
 
@@ -67,25 +64,6 @@ def server() -> Iterator[StreamlitServer]:
         yield app
     finally:
         app.stop()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser test drives Debian's Chromium and is never skipped. "
-            "Install it with `apt-get install chromium` (or ./scripts/ensure-chromium).",
-            pytrace=False,
-        )
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    yield chromium
-    chromium.close()
 
 
 def new_context(browser: Browser) -> BrowserContext:

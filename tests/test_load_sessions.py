@@ -35,8 +35,6 @@ import pandas as pd
 import psutil
 import pytest
 from browser_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     NOT_RUNNING,
     OUTPUT_DIR,
     RUN_COUNTER_JS,
@@ -52,7 +50,7 @@ from browser_helpers import (
     wait_for_query,
     wait_until,
 )
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from lab.machine import current_machine
 from lab.modes import WORKER_DIED
@@ -307,25 +305,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicServer]:
         yield PublicServer(app, queue_dir, public_limits(env), started)
     finally:
         app.stop()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the load test drives Debian's Chromium and is never skipped. "
-            "Install it with `apt-get install chromium` (or ./scripts/ensure-chromium).",
-            pytrace=False,
-        )
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    yield chromium
-    chromium.close()
 
 
 def new_context(browser: Browser) -> BrowserContext:

@@ -21,6 +21,7 @@ from typing import Any, TypeAlias
 from lab import history as lab_history
 from lab.errors import InvalidSettings, ResultsFormatError
 from lab.history import (
+    MACHINE_COLUMNS,
     MAX_CSV_ROWS,
     RUN_ID_PATTERN,
     BadValue,
@@ -82,18 +83,7 @@ RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("size", "int"),
     ("threadpool", "int"),
     ("server_workers", "int"),
-    ("python_version", "text"),
-    ("implementation", "text"),
-    ("gil_enabled", "bool"),
-    ("free_threaded_build", "bool"),
-    ("logical_cores", "int"),
-    ("physical_cores", "int?"),
-    ("affinity_cores", "int"),
-    ("cpu_quota", "float?"),
-    ("usable_cores", "float"),
-    ("os", "text"),
-    ("machine", "text"),
-    ("machine_start_method", "text"),
+    *MACHINE_COLUMNS,
     ("message", "text?"),
 )
 ENDPOINT_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
