@@ -16,7 +16,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -449,23 +449,33 @@ def read_rows(text: str) -> list[Row]:
 
     A header with no rows is the export of an empty history: valid, and empty.
     """
+    return read_table(text, COLUMN_NAMES, parse_cells)
+
+
+def read_table(
+    text: str,
+    columns: Iterable[str],
+    parse: Callable[[int, dict[str, str]], dict[str, Any]],
+    what: str = "GIL Lab",
+) -> list[Row]:
+    """The CSV reader both labs share: header checks, row limits, then `parse` for each row's cells."""
     if not text.strip():
         raise ResultsFormatError("the CSV file is empty")
     if "\x00" in text:
-        raise ResultsFormatError("not a GIL Lab CSV: the file contains binary data")
+        raise ResultsFormatError(f"not a {what} CSV: the file contains binary data")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
         if "schema_version" not in header or "run_id" not in header:
-            raise ResultsFormatError("not a GIL Lab CSV: the header has no schema_version or run_id column")
+            raise ResultsFormatError(f"not a {what} CSV: the header has no schema_version or run_id column")
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
             raise ResultsFormatError(f"the CSV header repeats column {duplicates[0]!r}")
-        missing = [name for name in COLUMN_NAMES if name not in header]
+        missing = [name for name in columns if name not in header]
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
             noun = "columns" if len(missing) > 1 else "column"
-            raise ResultsFormatError(f"not a GIL Lab CSV: missing {noun} {shown}")
+            raise ResultsFormatError(f"not a {what} CSV: missing {noun} {shown}")
         rows: list[Row] = []
         for cells in reader:
             if not cells:
@@ -477,7 +487,7 @@ def read_rows(text: str) -> list[Row]:
                     f"line {reader.line_num}: {len(cells)} fields, the header has {len(header)}"
                 )
             raw = dict(zip(header, cells, strict=True))
-            rows.append(Row(reader.line_num, raw, parse_cells(reader.line_num, raw)))
+            rows.append(Row(reader.line_num, raw, parse(reader.line_num, raw)))
     except csv.Error as exc:
         raise ResultsFormatError(f"not a readable CSV: {exc}") from None
     return rows

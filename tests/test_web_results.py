@@ -173,7 +173,7 @@ def test_summary_columns_match_the_model() -> None:
     ("edit", "message"),
     [
         (lambda text: text.replace(",complete,", ",finished,"), "unknown status"),
-        (lambda text: text.replace("schema_version,", "version,", 1), "lacks schema_version"),
+        (lambda text: text.replace("schema_version,", "version,", 1), "no schema_version"),
         (lambda text: text.replace(",def_wait,", ",def_sleep,", 1), "unknown endpoint"),
         (lambda text: "", "empty"),
     ],

@@ -22,7 +22,6 @@ from lab import history as lab_history
 from lab.errors import InvalidSettings, ResultsFormatError
 from lab.history import (
     MACHINE_COLUMNS,
-    MAX_CSV_ROWS,
     RUN_ID_PATTERN,
     BadValue,
     Row,
@@ -32,6 +31,7 @@ from lab.history import (
     format_value,
     machine_values,
     parse_value,
+    read_table,
 )
 from lab.machine import Machine
 from lab.web.results import (
@@ -190,32 +190,8 @@ def from_rows(rows: Iterable[Mapping[str, Any] | Row]) -> list[ImportedWebRun]:
 
 
 def read_rows(text: str) -> list[Row]:
-    """Parse and type-check every cell, or raise on the first problem."""
-    if not text.strip():
-        raise ResultsFormatError("the CSV file is empty")
-    if "\x00" in text:
-        raise ResultsFormatError("not a GIL Lab CSV: the file contains binary data")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[Row] = []
-    try:
-        header = next(reader)
-        missing = [name for name in COLUMN_NAMES if name not in header]
-        if missing or len(set(header)) != len(header):
-            shown = ", ".join(missing[:5]) or "a repeated column"
-            raise ResultsFormatError(f"not a GIL Lab web-lab CSV: the header lacks {shown}")
-        for cells in reader:
-            if not cells:
-                continue
-            if len(rows) >= MAX_CSV_ROWS:
-                raise ResultsFormatError(f"the CSV has more than {MAX_CSV_ROWS:,} rows")
-            if len(cells) != len(header):
-                raise ResultsFormatError(
-                    f"line {reader.line_num}: {len(cells)} fields, the header has {len(header)}"
-                )
-            raw = dict(zip(header, cells, strict=True))
-            rows.append(Row(reader.line_num, raw, parse_cells(reader.line_num, raw)))
-    except csv.Error as exc:
-        raise ResultsFormatError(f"not a readable CSV: {exc}") from None
+    """Parse and type-check every cell, or raise on the first problem; a file without runs is refused."""
+    rows = read_table(text, COLUMN_NAMES, parse_cells, what="GIL Lab web-lab")
     if not rows:
         raise ResultsFormatError("the CSV has a header but no runs")
     return rows
