@@ -31,9 +31,13 @@ def no_leftover_processes() -> Iterator[None]:
     assert not alive, f"processes left behind: {[(c.pid, c.cmdline()[:4]) for c in alive]}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Debian Chromium for every browser test; if missing it fails, never skips."""
+    """Headless Debian Chromium for a browser test module; if missing it fails, never skips.
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running while it
+    is open, and the tests after it call `asyncio.run`.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium and are never skipped. "
