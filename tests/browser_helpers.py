@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import psutil
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lab.procs import group_members
 
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+SLIDER_TRIES = 3
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
 # Counts script runs as the page sees them. Streamlit sets `running` only when the
@@ -279,16 +281,26 @@ def set_slider(page: Page, label: str, steps_from_low: int) -> None:
     """
     slider = page.get_by_role("slider", name=label)
     low, current = int(slider.get_attribute("min") or 0), int(slider.input_value())
+    target = str(low + steps_from_low)
     if current == low + steps_from_low:
         return
-
-    def press() -> None:
+    before = runs_seen(page)
+    for _ in range(SLIDER_TRIES):
+        # Keys pressed while the page is still wiring up a lazily loaded widget can be lost:
+        # check the slider moved before waiting for the rerun it causes.
         slider.focus()
         page.keyboard.press("Home")
         for _ in range(steps_from_low):
             page.keyboard.press("ArrowRight")
-
-    settle(page, press)
+        try:
+            page.wait_for_function(
+                "([el, want]) => el.value === want", arg=[slider.element_handle(), target], timeout=5_000
+            )
+            break
+        except PlaywrightTimeoutError:
+            continue
+    page.wait_for_function("n => (window.__glRuns || 0) > n", arg=before, timeout=60_000)
+    page.wait_for_selector(NOT_RUNNING, timeout=60_000)
 
 
 def screenshot_whole_page(page: Page, path: Path) -> None:
