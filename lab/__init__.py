@@ -4,7 +4,7 @@ Kept free of streamlit, pandas and plotly, and light to import: the
 experiment's worker process imports this package before it measures anything.
 """
 
-from lab.errors import InvalidSettings, LabError, RefusedURL, ResultsFormatError, RunCancelled, RunFailed
+from lab.errors import InvalidSettings, LabError, RefusedURL, ResultsFormatError, RunFailed
 from lab.results import ModeRun, ModeSummary, RunResult, TaskSpan
 from lab.settings import MODES, RunSettings
 from lab.workloads import WORKLOADS
@@ -18,7 +18,6 @@ __all__ = [
     "ModeSummary",
     "RefusedURL",
     "ResultsFormatError",
-    "RunCancelled",
     "RunFailed",
     "RunResult",
     "RunSettings",

@@ -27,9 +27,5 @@ class RunFailed(LabError):
     """The experiment's child process failed or died before it finished."""
 
 
-class RunCancelled(LabError):
-    """The experiment was cancelled by its caller."""
-
-
 class ResultsFormatError(LabError, ValueError):
     """A results file (JSON or CSV) that is not one GIL Lab wrote."""

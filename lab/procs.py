@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -109,15 +109,6 @@ def group_members(pgid: int) -> list[int]:
         if group == pgid and state != "Z":
             members.append(int(entry.name))
     return members
-
-
-@contextlib.contextmanager
-def killed_on_exit(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
-    """Like pyperf's popen_killer, for a whole process group and every way out."""
-    try:
-        yield proc
-    finally:
-        end_process_group(proc)
 
 
 def set_parent_death_signal() -> None:

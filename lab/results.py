@@ -96,10 +96,6 @@ class ModeRun:
         """Average number of cores kept busy: CPU seconds / wall seconds."""
         return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
-    @property
-    def task_cpu_seconds(self) -> float:
-        return sum(span.cpu for span in self.spans)
-
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["spans"] = [span.to_dict() for span in self.spans]

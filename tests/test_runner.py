@@ -20,18 +20,6 @@ from lab.settings import RunSettings
 LONG_SQUARES = RunSettings.create("squares", tasks=4, size=100_000_000, modes="processes", workers=2)
 
 
-def wait_for(experiment: Experiment, predicate, timeout: float = 20.0) -> list[dict]:
-    """Poll until an event satisfies `predicate`; returns every event seen."""
-    seen: list[dict] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not experiment.done:
-        events = experiment.poll(0.1)
-        seen += events
-        if any(predicate(event) for event in events):
-            return seen
-    raise AssertionError(f"no matching event in {timeout} s; saw {[e['event'] for e in seen]}")
-
-
 def pool_pids(experiment: Experiment, count: int, timeout: float = 20.0) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
