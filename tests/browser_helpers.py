@@ -1,8 +1,9 @@
 """Helpers for the real-browser test: the Streamlit server, waiting on the page, finding workers.
 
 Nothing here sleeps for a fixed time: every wait is on a condition (the health
-endpoint, the script-run state the page publishes on `stApp`, the URL, a
-process group), polled with a short interval and a deadline.
+endpoint, the script runs the server reports on the page's websocket, the
+script-run state on `stApp`, the URL, a process group), polled with a short
+interval and a deadline.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import IO, Any
 
 import psutil
 from playwright.sync_api import Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from lab.procs import group_members
 
@@ -40,24 +42,63 @@ CHROMIUM_ARGS = [
 ]
 NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 SLIDER_TRIES = 3
+SLIDER_TRY_S = 30.0  # keys to idle page; a heavy rerun on a loaded machine takes seconds
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
-# Counts script runs as the page sees them. Streamlit sets `running` only when the
-# server says a run started, so right after a click the state may still read
-# `notRunning` from the previous run: waiting for this counter to move first
-# makes "wait until notRunning" mean "until the run this action caused is over".
-RUN_COUNTER_JS = """
-window.__glRuns = 0;
-new MutationObserver((records) => {
-  for (const record of records) {
-    const state = record.target.getAttribute('data-test-script-state');
-    if (state === 'running' && record.oldValue !== 'running') window.__glRuns += 1;
+_FIELDS = ForwardMsg.DESCRIPTOR.fields_by_name
+# Counts the script runs the server starts and finishes for a page, read off the
+# page's own websocket. The `data-test-script-state` attribute is not enough:
+# when a run takes a few milliseconds (a slider's rerun), React can render its
+# start and end together and `running` never reaches the DOM. Each frame is one
+# ForwardMsg; only its top-level fields are scanned, with the field numbers
+# taken from Streamlit's own proto, so a Streamlit upgrade cannot skew them.
+# `__glRuns`: runs started. `__glSettled`: the run whose end was last seen,
+# unless it ended early for a rerun, i.e. the page is idle when they are equal.
+_RUN_COUNTER_BODY = """
+  window.__glRuns = 0;
+  window.__glSettled = 0;
+  function varint(bytes, at) {
+    let value = 0, scale = 1, byte;
+    do { byte = bytes[at.i++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte & 0x80);
+    return value;
   }
-}).observe(document, {
-  subtree: true, attributes: true, attributeOldValue: true,
-  attributeFilter: ['data-test-script-state'],
-});
+  function scan(bytes) {
+    const at = {i: 0};
+    while (at.i < bytes.length) {
+      const tag = varint(bytes, at), field = Math.floor(tag / 8), wire = tag % 8;
+      if (wire === 0) {
+        const value = varint(bytes, at);
+        if (field === SCRIPT_FINISHED && value !== EARLY_FOR_RERUN) window.__glSettled = window.__glRuns;
+      } else if (wire === 2) {
+        const length = varint(bytes, at);
+        at.i += length;
+        if (field === NEW_SESSION) window.__glRuns += 1;
+      } else if (wire === 1) { at.i += 8; } else if (wire === 5) { at.i += 4; } else { return; }
+    }
+  }
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (event.data instanceof ArrayBuffer) scan(new Uint8Array(event.data));
+      });
+    }
+  };
 """
+RUN_COUNTER_JS = (
+    "(() => {\n"
+    f"  const NEW_SESSION = {_FIELDS['new_session'].number};\n"
+    f"  const SCRIPT_FINISHED = {_FIELDS['script_finished'].number};\n"
+    f"  const EARLY_FOR_RERUN = {ForwardMsg.ScriptFinishedStatus.Value('FINISHED_EARLY_FOR_RERUN')};\n"
+    f"{_RUN_COUNTER_BODY}}})();\n"
+)
+SETTLED_AFTER_JS = "n => window.__glRuns > n && window.__glSettled === window.__glRuns"
+
+QUERY_MATCHES_JS = (
+    "want => { const q = new URLSearchParams(location.search);"
+    " return Object.entries(want).every(([k, v]) => q.get(k) === v); }"
+)
 
 
 def free_port() -> int:
@@ -231,12 +272,25 @@ def runs_seen(page: Page) -> int:
     return int(page.evaluate("window.__glRuns || 0"))
 
 
+def is_settled_after(page: Page, runs_before: int) -> bool:
+    return bool(page.evaluate(SETTLED_AFTER_JS, runs_before))
+
+
+def wait_settled_after(page: Page, runs_before: int, timeout_ms: float = 60_000) -> None:
+    """Wait until a run started after `runs_before` and the last run ended (not for a rerun)."""
+    page.wait_for_function(SETTLED_AFTER_JS, arg=runs_before, timeout=timeout_ms)
+    page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)  # and the page has drawn that end
+
+
+def wait_run_started_after(page: Page, runs_before: int, timeout_ms: float = 60_000) -> None:
+    page.wait_for_function("n => window.__glRuns > n", arg=runs_before, timeout=timeout_ms)
+
+
 def settle(page: Page, action: Callable[[], Any], timeout_ms: float = 60_000) -> None:
-    """Do `action`, wait for the script run it causes to start, then for the page to be idle."""
+    """Do `action`, then wait for the script run it causes to start and end."""
     before = runs_seen(page)
     action()
-    page.wait_for_function("n => (window.__glRuns || 0) > n", arg=before, timeout=timeout_ms)
-    page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
+    wait_settled_after(page, before, timeout_ms)
 
 
 def open_page(page: Page, url: str, timeout_ms: float = 60_000) -> None:
@@ -250,8 +304,7 @@ def wait_for_first_draw(page: Page, timeout_ms: float = 60_000) -> None:
 
     Apart from `open_page` so several pages can load at once: go to each, then wait for each.
     """
-    page.wait_for_function("(window.__glRuns || 0) >= 1", timeout=timeout_ms)
-    page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
+    wait_settled_after(page, 0, timeout_ms)
     # Widgets are lazily loaded components: they can draw a moment after the run ends.
     page.get_by_role("button", name="Run", exact=True).wait_for(timeout=timeout_ms)
     page.get_by_role("slider").first.wait_for(timeout=timeout_ms)
@@ -263,44 +316,60 @@ def query_param(page: Page, name: str) -> str | None:
 
 def wait_for_query(page: Page, timeout_ms: float = 30_000, **expected: str) -> None:
     """Wait until the URL's query string holds these values and the script is idle."""
-    page.wait_for_function(
-        "want => { const q = new URLSearchParams(location.search);"
-        " return Object.entries(want).every(([k, v]) => q.get(k) === v); }",
-        arg=expected,
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(QUERY_MATCHES_JS, arg=expected, timeout=timeout_ms)
     page.wait_for_selector(NOT_RUNNING, timeout=timeout_ms)
 
 
-def set_slider(page: Page, label: str, steps_from_low: int) -> None:
+def query_matches(page: Page, want: dict[str, str]) -> bool:
+    return bool(page.evaluate(QUERY_MATCHES_JS, want))
+
+
+def set_slider(page: Page, label: str, steps_from_low: int, **query: str) -> None:
     """Move a slider with the keyboard to its `steps_from_low`-th stop (Home, then ArrowRight).
 
     The input's value is the number (st.slider) or the option's index
-    (st.select_slider). Nothing is pressed if it is already there, since an
-    unchanged value causes no rerun to wait for.
+    (st.select_slider). Done means: the slider shows the target, a script run
+    started after the keys, the page is idle, and the URL holds `query`.
+
+    Keys pressed while the page is still wiring up a lazily loaded widget can be
+    lost, and on a loaded machine a commit can be too: each try gets a deadline,
+    and a try that missed one presses the keys again. A try that had to be
+    repeated is reported as a warning, so flakiness shows in the test summary.
     """
     slider = page.get_by_role("slider", name=label)
-    low, current = int(slider.get_attribute("min") or 0), int(slider.input_value())
-    target = str(low + steps_from_low)
-    if current == low + steps_from_low:
+    target = str(int(slider.get_attribute("min") or 0) + steps_from_low)
+    if slider.input_value() == target and query_matches(page, query):
+        page.wait_for_selector(NOT_RUNNING, timeout=60_000)
         return
-    before = runs_seen(page)
-    for _ in range(SLIDER_TRIES):
-        # Keys pressed while the page is still wiring up a lazily loaded widget can be lost:
-        # check the slider moved before waiting for the rerun it causes.
-        slider.focus()
-        page.keyboard.press("Home")
+    seen: list[str] = []
+    for attempt in range(1, SLIDER_TRIES + 1):
+        before = runs_seen(page)
+        # locator.press focuses the (re-resolved) input before every key.
+        slider.press("Home")
         for _ in range(steps_from_low):
-            page.keyboard.press("ArrowRight")
-        try:
-            page.wait_for_function(
-                "([el, want]) => el.value === want", arg=[slider.element_handle(), target], timeout=5_000
+            slider.press("ArrowRight")
+
+        def done(before: int = before) -> bool:
+            return (
+                slider.input_value(timeout=5_000) == target
+                and is_settled_after(page, before)
+                and page.locator(NOT_RUNNING).count() == 1
+                and query_matches(page, query)
             )
-            break
-        except PlaywrightTimeoutError:
+
+        try:
+            wait_until(done, SLIDER_TRY_S, interval=0.1)
+        except AssertionError:
+            state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+            seen.append(
+                f"try {attempt}: value {slider.input_value()!r} (want {target!r}), "
+                f"runs {before}->{runs_seen(page)}, script {state}, url {page.evaluate('location.search')}"
+            )
             continue
-    page.wait_for_function("n => (window.__glRuns || 0) > n", arg=before, timeout=60_000)
-    page.wait_for_selector(NOT_RUNNING, timeout=60_000)
+        if seen:
+            warnings.warn(f"slider {label!r} needed {attempt} tries: " + "; ".join(seen), stacklevel=2)
+        return
+    raise AssertionError(f"slider {label!r} never settled at {target}: " + "; ".join(seen))
 
 
 def screenshot_whole_page(page: Page, path: Path) -> None:

@@ -1,8 +1,9 @@
 """The page in a real browser: run, results, CSV download, share links, and Cancel / closed tab.
 
 One Streamlit server for the module, driven by Debian's Chromium through
-Playwright. Every interaction waits for the script run it causes to finish
-(`stApp[data-test-script-state="notRunning"]`), never for a fixed time. The
+Playwright. Every interaction waits for the script run it causes to finish (the
+server's own start and end messages on the page's websocket, then
+`stApp[data-test-script-state="notRunning"]`), never for a fixed time. The
 finished page is saved to test-output/e2e-finished-run.png, and the measured
 times (Cancel -> worker group gone, closed tab -> worker group gone) to
 test-output/e2e-timings.json.
@@ -93,10 +94,8 @@ def finished_run(browser: Browser, server: StreamlitServer) -> Iterator[Finished
     open_page(page, server.url)
     assert query_param(page, "workload") == "squares", page.url
 
-    set_slider(page, "Task count", SMALL_TASKS - TASKS.low)
-    wait_for_query(page, tasks=str(SMALL_TASKS))
-    set_slider(page, "Workload size", SQUARES_SIZES.index(SMALL_SIZE))
-    wait_for_query(page, size=str(SMALL_SIZE))
+    set_slider(page, "Task count", SMALL_TASKS - TASKS.low, tasks=str(SMALL_TASKS))
+    set_slider(page, "Workload size", SQUARES_SIZES.index(SMALL_SIZE), size=str(SMALL_SIZE))
     expect(page.get_by_role("slider", name="Task count")).to_have_value(str(SMALL_TASKS))
     expect(page.get_by_role("slider", name="Workload size")).to_have_attribute(
         "aria-valuetext", f"{SMALL_SIZE:,}"

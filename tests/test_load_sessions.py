@@ -47,7 +47,8 @@ from browser_helpers import (
     set_slider,
     settle,
     wait_for_first_draw,
-    wait_for_query,
+    wait_run_started_after,
+    wait_settled_after,
     wait_until,
 )
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -375,8 +376,7 @@ def wait_for_run_end(visitor: Visitor, deadline: float) -> None:
     """Wait until the run the click started is over and the page idle, by `deadline` (monotonic)."""
     timeout_ms = max(1.0, deadline - time.monotonic()) * 1000
     page = visitor.page
-    page.wait_for_function("n => (window.__glRuns || 0) > n", arg=visitor.runs_before, timeout=timeout_ms)
-    page.wait_for_selector(NOT_RUNNING, timeout=max(1.0, deadline - time.monotonic()) * 1000)
+    wait_settled_after(page, visitor.runs_before, timeout_ms)
 
 
 def check_finished_page(visitor: Visitor) -> None:
@@ -534,11 +534,17 @@ def test_a_killed_pool_worker_fails_its_tasks_not_the_run(
         expect(page.get_by_text(FINISHED)).to_be_visible(timeout=UI_TIMEOUT_MS)
 
         # Tasks long enough to kill a pool worker in the middle of one.
-        set_slider(page, "Workload size", SLEEP_SIZES.index(LONG_SLEEP_MS))
-        wait_for_query(page, size=str(LONG_SLEEP_MS), modes="processes,threads", workers="2")
+        set_slider(
+            page,
+            "Workload size",
+            SLEEP_SIZES.index(LONG_SLEEP_MS),
+            size=str(LONG_SLEEP_MS),
+            modes="processes,threads",
+            workers="2",
+        )
         before = runs_seen(page)
         run.click()
-        page.wait_for_function("n => (window.__glRuns || 0) > n", arg=before, timeout=UI_TIMEOUT_MS)
+        wait_run_started_after(page, before, UI_TIMEOUT_MS)
         wait_until(app.worker_groups, 60, what="a `python -m lab.worker` process under streamlit")
         (worker,) = app.worker_groups()
         wait_until(lambda: pool_workers(worker), 30, what=f"a pool process under worker {worker}")
