@@ -16,7 +16,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -305,14 +305,21 @@ def modes_table(history: list[Run]) -> pd.DataFrame:
 
 def to_csv(history: list[Run]) -> str:
     """One tidy CSV of the whole history; a run that measured no mode still gets one row."""
+    rows = (
+        {**run_values(run), **mode_values(summary)}
+        for run in history
+        for summary in (list(run.summaries()) or [None])
+    )
+    return write_table(COLUMN_TYPES, rows)
+
+
+def write_table(column_types: Mapping[str, str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """A CSV with one column per `column_types` entry, in its order, each value formatted by its type."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMN_NAMES)
-    for run in history:
-        summaries: list[ModeSummary | None] = list(run.summaries()) or [None]
-        for summary in summaries:
-            values = {**run_values(run), **mode_values(summary)}
-            writer.writerow([format_value(COLUMN_TYPES[name], values[name]) for name in COLUMN_NAMES])
+    writer.writerow(column_types)
+    for row in rows:
+        writer.writerow([format_value(kind, row[name]) for name, kind in column_types.items()])
     return buffer.getvalue()
 
 

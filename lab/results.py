@@ -146,6 +146,14 @@ class ModeSummary:
         return data
 
 
+def parse_json(text: str) -> Any:
+    """JSON text, or a ResultsFormatError saying it is not JSON (both result kinds read through it)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsFormatError(f"not JSON: {exc}") from None
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -282,8 +290,4 @@ class RunResult:
 
     @classmethod
     def from_json(cls, text: str) -> RunResult:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ResultsFormatError(f"not JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text))

@@ -11,8 +11,6 @@ to draw. Import is all or nothing and every problem is a one-line
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +26,10 @@ from lab.history import (
     as_text,
     build_machine,
     check,
-    format_value,
     machine_values,
     parse_value,
     read_table,
+    write_table,
 )
 from lab.machine import Machine
 from lab.web.results import (
@@ -163,12 +161,7 @@ def to_csv(runs: Iterable[WebRun]) -> str:
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMN_NAMES)
-    for row in rows:
-        writer.writerow([format_value(COLUMN_TYPES[name], row[name]) for name in COLUMN_NAMES])
-    return buffer.getvalue()
+    return write_table(COLUMN_TYPES, rows)
 
 
 def from_csv(text: str | bytes) -> list[ImportedWebRun]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from lab.errors import ResultsFormatError
 from lab.machine import Machine
-from lab.results import new_run_id, now_iso
+from lab.results import new_run_id, now_iso, parse_json
 from lab.web.settings import ENDPOINTS, WebSettings
 
 WEB_SCHEMA_VERSION = 1
@@ -361,8 +361,4 @@ class WebResult:
 
     @classmethod
     def from_json(cls, text: str) -> WebResult:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ResultsFormatError(f"not JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text))
