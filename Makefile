@@ -1,9 +1,11 @@
-# `make app` sets up and runs the page; `make test` sets up and runs every test.
+# `make app` sets up and runs the page; `make test` sets up and runs every test (what CI runs).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# The fast tier: pure and engine-unit tests, no slow experiments, no web lab, no browser.
+FAST := not (timing or slow or web or browser or load)
 
-.PHONY: app test lint bench clean
+.PHONY: app test check lint types pythons bench clean
 
 $(VENV)/.app: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,17 +20,31 @@ $(VENV)/.dev: $(VENV)/.app requirements-dev.txt
 app: $(VENV)/.app
 	$(PY) -m streamlit run streamlit_app.py
 
-test: $(VENV)/.dev
+# Everything: lint, types, the dependency contract, then every tier of tests (browser and load included).
+test: $(VENV)/.dev pythons
 	./scripts/ensure-chromium
-	$(PY) -m ruff check .
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
+
+# The inner loop: the fast tier, under a minute.
+check: $(VENV)/.dev
+	$(PY) -m pytest -q -m "$(FAST)"
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
+
+types: $(VENV)/.dev
+	$(PY) -m mypy
+
+# The interpreters the tests run under: a free-threaded CPython built once from Debian's source.
+pythons:
+	./scripts/build-free-threaded-python >/dev/null
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/engine_vs_script.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .import_linter_cache

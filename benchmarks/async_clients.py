@@ -71,7 +71,7 @@ def cpu_seconds() -> float:
 
 def measure(client: str, url: str, count: int, nbytes: int) -> Sample:
     """Runs in a fresh process: import the client, then time N concurrent GETs."""
-    from lab.procs import raise_open_file_limit
+    from lab.core.procs import raise_open_file_limit
 
     raise_open_file_limit()
     fetch_all = fetch_all_aiohttp if client == "aiohttp" else fetch_all_httpx
@@ -107,8 +107,8 @@ def main() -> int:
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO_ROOT))
-    from lab.machine import affinity_core_count
-    from lab.server import EmbeddedServer
+    from lab.core.machine import affinity_core_count
+    from lab.engine.latency_server import EmbeddedServer
 
     print(
         f"Python {platform.python_version()}, {affinity_core_count()} usable cores, {cpu_model()}; "

@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.machine import current_machine
-from lab.runner import run_experiment
-from lab.server import EmbeddedServer
-from lab.settings import RunSettings
+from lab.core.machine import current_machine
+from lab.engine.runner import run_experiment
+from lab.engine.latency_server import EmbeddedServer
+from lab.engine.settings import RunSettings
 
 PLAIN_SCRIPT = """
 import json, os, sys, threading, time

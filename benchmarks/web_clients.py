@@ -52,8 +52,8 @@ def main() -> int:
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO_ROOT))
-    from lab.machine import current_machine
-    from lab.web.experiment import run_web
+    from lab.core.machine import current_machine
+    from lab.web.runner import run_web
     from lab.web.settings import WebSettings
 
     counts = [int(count) for count in args.clients.split(",")]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.runner import Experiment
-from lab.settings import RunSettings
+from lab.engine.runner import Experiment
+from lab.engine.settings import RunSettings
 
 
 def one_round(settings: RunSettings) -> tuple[float, float]:

@@ -1,25 +1,8 @@
-"""GIL Lab's engine: workloads, execution modes, measurement and results.
+"""GIL Lab: see what the Python GIL does, measured on your own machine.
 
-Kept free of streamlit, pandas and plotly, and light to import: the
-experiment's worker process imports this package before it measures anything.
+The package is layered (see the README's layout table; `make lint` checks it):
+`core` holds the nouns every lab shares, `engine` (CPU- and I/O-bound labs)
+and `web` (the web-server lab) measure, `hosting` decides what a host runs,
+`cli` and `app` are the two ways in. Importing `lab` itself loads nothing,
+so the experiment's worker starts fast.
 """
-
-from lab.errors import InvalidSettings, LabError, RefusedURL, ResultsFormatError, RunFailed
-from lab.results import ModeRun, ModeSummary, RunResult, TaskSpan
-from lab.settings import MODES, RunSettings
-from lab.workloads import WORKLOADS
-
-__all__ = [
-    "MODES",
-    "WORKLOADS",
-    "InvalidSettings",
-    "LabError",
-    "ModeRun",
-    "ModeSummary",
-    "RefusedURL",
-    "ResultsFormatError",
-    "RunFailed",
-    "RunResult",
-    "RunSettings",
-    "TaskSpan",
-]

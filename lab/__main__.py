@@ -1,8 +1,8 @@
-"""`python -m lab`: see lab.cli."""
+"""`python -m lab`: see lab.cli.main."""
 
 import sys
 
-from lab.cli import main
+from lab.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

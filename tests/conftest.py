@@ -1,4 +1,9 @@
-"""Shared fixtures: the embedded latency server and a guard against leftover processes."""
+"""Shared fixtures (the embedded latency server, a guard against leftover processes) and the tiers.
+
+The tiers are markers (declared in pyproject.toml, --strict-markers): tests
+under tests/browser/ are `browser` (and the load test `load`), the web lab's
+tests `web`; `make check` runs what none of the slow tiers mark.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS
-from playwright.sync_api import Browser, sync_playwright
 
-from lab.server import EmbeddedServer
+from lab.engine.latency_server import EmbeddedServer
 
 
 @pytest.fixture(scope="session")
@@ -31,20 +34,16 @@ def no_leftover_processes() -> Iterator[None]:
     assert not alive, f"processes left behind: {[(c.pid, c.cmdline()[:4]) for c in alive]}"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium for a browser test module; if missing it fails, never skips.
+TIER_BY_FOLDER = {"browser": "browser"}
+TIER_BY_FILE = {"test_load_sessions.py": "load", "test_lab.py": "web", "test_web.py": "web"}
 
-    Module-scoped on purpose: Playwright's sync API keeps an event loop running while it
-    is open, and the tests after it call `asyncio.run`.
-    """
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium and are never skipped. "
-            "Install it with `apt-get install chromium` (or ./scripts/ensure-chromium).",
-            pytrace=False,
-        )
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier from where it lives, so a new test file lands in the right one."""
+    for item in items:
+        path = Path(str(item.fspath))
+        folder_tier = TIER_BY_FOLDER.get(path.parent.name)
+        if folder_tier:
+            item.add_marker(folder_tier)
+        if path.parent.name in ("web", "cli", "browser") and path.name in TIER_BY_FILE:
+            item.add_marker(TIER_BY_FILE[path.name])

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.machine import Machine
-from lab.results import ModeRun, RunResult, TaskSpan
-from lab.settings import RunSettings
+from lab.core.machine import Machine
+from lab.engine.results import ModeRun, RunResult, TaskSpan
+from lab.engine.settings import RunSettings
 
 
 def make_machine(usable_cores: float = 2.0, gil_enabled: bool = True) -> Machine:

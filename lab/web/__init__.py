@@ -4,12 +4,12 @@ A fresh uvicorn server per endpoint (`lab.web.serve`, app in `lab.web.app`)
 and a load generator (`lab.web.load`) run as child processes of
 `WebExperiment`; results are `WebResult`. Importing this package loads
 neither FastAPI nor aiohttp: only those children do. Charts
-(`lab.web.charts`) and CSV history (`lab.web.history`) load pandas and
+(`lab.app.charts.web`) and CSV history (`lab.web.csvio`) load pandas and
 Plotly, so the page imports them directly.
 """
 
-from lab.web.experiment import EndpointProgress, WebExperiment, run_web
 from lab.web.results import EndpointRun, EndpointSummary, Probe, Samples, WebResult
+from lab.web.runner import EndpointProgress, WebExperiment, run_web
 from lab.web.settings import ENDPOINTS, Endpoint, WebSettings
 from lab.web.takeaway import takeaway
 

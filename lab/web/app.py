@@ -20,16 +20,17 @@ import anyio.to_thread
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from lab.procs import tie_to_parent
+from lab.core import config
+from lab.core.procs import tie_to_parent
+from lab.core.work import SQUARES_MAX_SIZE, squares
 from lab.web.settings import DEFAULT_LATENCY_MS, DEFAULT_SIZE, DEFAULT_THREADPOOL, MAX_LATENCY_MS
-from lab.workloads import WORKLOADS, squares
 
-ENV_THREADPOOL = "LAB_WEB_THREADPOOL"
-ENV_READY_DIR = "LAB_WEB_READY_DIR"
-ENV_PARENT_PID = "LAB_WEB_PARENT_PID"
+ENV_THREADPOOL = config.WEB_THREADPOOL
+ENV_READY_DIR = config.WEB_READY_DIR
+ENV_PARENT_PID = config.WEB_PARENT_PID
 
 LatencyMs = Annotated[int, Query(ge=0, le=MAX_LATENCY_MS)]
-Size = Annotated[int, Query(ge=1, le=WORKLOADS["squares"].max_size)]
+Size = Annotated[int, Query(ge=1, le=SQUARES_MAX_SIZE)]
 
 
 def reply(**fields: int | str) -> JSONResponse:

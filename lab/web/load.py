@@ -27,11 +27,12 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from lab.procs import raise_open_file_limit, tie_to_parent
+from lab.core.events import EventWriter
+from lab.core.procs import raise_open_file_limit, tie_to_parent
+from lab.core.work import squares, squares_closed_form
+from lab.web import protocol
 from lab.web.results import EndpointRun, Probe, Samples
 from lab.web.settings import ENDPOINTS, PROBE_ENDPOINT, PROBE_INTERVAL_S, WebSettings
-from lab.worker import EventWriter
-from lab.workloads import squares, squares_closed_form
 
 PROGRESS_INTERVAL_S = 0.25
 READY_TIMEOUT_S = 30.0
@@ -172,7 +173,7 @@ async def report_progress(endpoint: str, tally: Tally, events: EventWriter) -> N
     while True:
         await asyncio.sleep(PROGRESS_INTERVAL_S)
         elapsed = round(time.perf_counter() - tally.origin, 3)
-        events.emit("progress", endpoint=endpoint, requests=tally.finished, elapsed=elapsed)
+        events.emit(protocol.PROGRESS, endpoint=endpoint, requests=tally.finished, elapsed=elapsed)
 
 
 def cpu_seconds() -> float:
@@ -259,7 +260,7 @@ async def load(
             )
             await warm_up(probe_session, ping_url, 1)
         events.emit(
-            "endpoint_started", endpoint=endpoint, clients=settings.clients, window_s=settings.window_s
+            protocol.ENDPOINT_STARTED, endpoint=endpoint, clients=settings.clients, window_s=settings.window_s
         )
         cpu_before, server_cpu_before = cpu_seconds(), group_cpu_seconds(server_group)
         tally = Tally(origin=time.perf_counter())
@@ -331,12 +332,12 @@ def main(argv: list[str] | None = None) -> int:
             settings = WebSettings.from_dict(json.loads(args.settings))
             result = asyncio.run(run(args, settings, events))
         except ServerNotReady as exc:
-            events.emit("error", endpoint=args.endpoint, message=str(exc))
+            events.emit(protocol.ERROR, endpoint=args.endpoint, message=str(exc))
             return 1
         except Exception as exc:  # reported to the runner as the run's failure
-            events.emit("error", endpoint=args.endpoint, message=describe(exc))
+            events.emit(protocol.ERROR, endpoint=args.endpoint, message=describe(exc))
             return 1
-        events.emit("endpoint_finished", endpoint=args.endpoint, result=result.to_dict())
+        events.emit(protocol.ENDPOINT_FINISHED, endpoint=args.endpoint, result=result.to_dict())
     return 0
 
 

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-from lab.errors import ResultsFormatError
-from lab.machine import Machine
-from lab.results import new_run_id, now_iso, parse_json
+from lab.core.errors import ResultsFormatError
+from lab.core.machine import Machine
+from lab.core.records import new_run_id, now_iso, parse_json
 from lab.web.settings import ENDPOINTS, WebSettings
 
 WEB_SCHEMA_VERSION = 1

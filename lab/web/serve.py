@@ -20,7 +20,7 @@ import socket
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from lab.procs import raise_open_file_limit, tie_to_parent
+from lab.core.procs import raise_open_file_limit, tie_to_parent
 from lab.web.app import ENV_PARENT_PID, ENV_READY_DIR, ENV_THREADPOOL
 from lab.web.settings import LISTEN_BACKLOG
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lab.errors import InvalidSettings
-from lab.settings import parse_names, positive_seconds, whole
-from lab.workloads import WORKLOADS
+from lab.core.errors import InvalidSettings
+from lab.core.validate import blank_to_none, parse_names, positive_seconds, whole
+from lab.core.work import SQUARES_MAX_SIZE
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class WebSettings:
             duration_s=seconds,
             requests=count,
             latency_ms=whole("latency-ms", latency_ms, DEFAULT_LATENCY_MS, 0, MAX_LATENCY_MS),
-            size=whole("size", size, DEFAULT_SIZE, 1, WORKLOADS["squares"].max_size),
+            size=whole("size", size, DEFAULT_SIZE, 1, SQUARES_MAX_SIZE),
             threadpool=whole("threadpool", threadpool, DEFAULT_THREADPOOL, 1, MAX_THREADPOOL),
             server_workers=whole("server-workers", server_workers, 1, 1, MAX_SERVER_WORKERS),
         )
@@ -165,11 +165,6 @@ class WebSettings:
             threadpool=data.get("threadpool"),
             server_workers=data.get("server_workers"),
         )
-
-
-def blank_to_none(value: Any) -> Any:
-    """An empty form field or CLI value means "the default", like None."""
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def parse_endpoints(value: Any) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from lab.web.results import EndpointSummary
 from lab.web.settings import WebSettings
 
 if TYPE_CHECKING:
-    from lab.web.history import WebRun
+    from lab.web.csvio import WebRun
 
 CLIENT_BOUND_SHARE = 0.85  # the load generator kept this much of a core busy: its pace, not the server's
 HALF_DONE_SHARE = 0.6  # below this share of its ceiling, with the cores busy, work was left half done

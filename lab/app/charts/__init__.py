@@ -1,0 +1,1 @@
+"""Plotly figures as pure functions, one module per lab, on one shared style (`style`)."""

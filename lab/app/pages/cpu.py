@@ -1,0 +1,6 @@
+"""The CPU-bound lab's page: the shared flow of `lab.app.lab.render` over its `Lab`."""
+
+from lab.app.lab import render
+from lab.app.labs.runs import cpu_bound
+
+render(cpu_bound())

@@ -1,0 +1,1 @@
+"""The page's longer explanations, as Markdown files read by `lab.app.texts`."""

@@ -1,0 +1,1 @@
+"""`python -m lab`: a common toolkit (`common`) and one module per subcommand."""

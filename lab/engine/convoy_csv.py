@@ -1,0 +1,264 @@
+"""Convoy runs as flat rows and CSV, one row per run x point, and back.
+
+The same canonical form as the other labs' history files, through
+`lab.core.csvtable`: each column has one type and one way to write it, so
+export -> import -> export gives back the same text. A row keeps a point's
+figures, not its round trips or its X-ray, so an imported run is an
+`ImportedConvoyRun`: it answers the same questions as a `ConvoyResult`
+(summaries, all_ok, the takeaway, the latency chart) but has no X-ray to draw.
+Import is all or nothing and every problem is a one-line `ResultsFormatError`.
+The `cpu_threads` column is this lab's own: the page tells the labs' CSV
+files apart by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
+from lab.core.errors import InvalidSettings, ResultsFormatError
+from lab.core.machine import Machine
+from lab.core.records import MACHINE_COLUMNS, RUN_ID_PATTERN, build_machine, machine_values
+from lab.engine.convoy import (
+    CONVOY_KIND,
+    CONVOY_SCHEMA_VERSION,
+    CONVOY_STATUSES,
+    ConvoyResult,
+    ConvoySettings,
+    PointSummary,
+    summaries_ok,
+)
+from lab.engine.results import RunInterpreter
+
+
+@dataclass(frozen=True)
+class ImportedConvoyRun:
+    """A convoy run read back from rows: each point's figures, without round trips or X-ray."""
+
+    settings: ConvoySettings
+    machine: Machine
+    point_summaries: tuple[PointSummary, ...]
+    interpreter: RunInterpreter | None
+    status: str
+    message: str | None
+    run_id: str
+    created: str
+    schema_version: int = CONVOY_SCHEMA_VERSION
+
+    def summaries(self) -> list[PointSummary]:
+        return list(self.point_summaries)
+
+    @property
+    def all_ok(self) -> bool:
+        return summaries_ok(self.status, self.settings, self.point_summaries)
+
+
+ConvoyRun: TypeAlias = ConvoyResult | ImportedConvoyRun
+
+RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
+    ("schema_version", "int"),
+    ("kind", "text"),
+    ("run_id", "text"),
+    ("created", "text"),
+    ("status", "text"),
+    ("cpu_threads_setting", "text"),
+    ("switch_intervals_setting", "text"),
+    ("seconds_setting", "float"),
+    ("python", "text?"),
+    ("gil", "text?"),
+    ("interpreter", "text?"),
+    ("interpreter_path", "text?"),
+    ("interpreter_gil_enabled", "bool?"),
+    *MACHINE_COLUMNS,
+    ("message", "text?"),
+)
+# Each point column and the PointSummary field it holds.
+POINT_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
+    ("cpu_threads", "int?"),
+    ("switch_interval_ms", "float?"),
+    ("pings", "int?"),
+    ("lost", "int?"),
+    ("window_s", "float?"),
+    ("mean_ms", "float?"),
+    ("p50_ms", "float?"),
+    ("p99_ms", "float?"),
+    ("max_ms", "float?"),
+    ("point_gil_enabled", "bool?"),
+    ("probe_gil_share", "float?"),
+    ("threads_on_cpu", "float?"),
+    ("handoffs_per_s", "float?"),
+)
+POINT_FIELDS: dict[str, str] = {"window_s": "seconds", "point_gil_enabled": "gil_enabled"}
+COLUMN_TYPES: dict[str, str] = dict(RUN_COLUMN_TYPES + POINT_COLUMN_TYPES)
+COLUMN_NAMES: tuple[str, ...] = tuple(COLUMN_TYPES)
+RUN_COLUMNS: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMN_TYPES)
+POINT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in POINT_COLUMN_TYPES)
+# Point columns that may stay empty on a measured point: no ping answered, no X-ray.
+MAY_BE_EMPTY = {
+    "mean_ms",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "probe_gil_share",
+    "threads_on_cpu",
+    "handoffs_per_s",
+}
+
+
+def field_of(column: str) -> str:
+    return POINT_FIELDS.get(column, column)
+
+
+def convoy_rows(runs: Iterable[ConvoyRun]) -> list[dict[str, Any]]:
+    """One flat row per run x point, typed values; a run that measured nothing still gets one row."""
+    rows = []
+    for run in runs:
+        summaries: list[PointSummary | None] = list(run.summaries()) or [None]
+        for summary in summaries:
+            rows.append({**run_values(run), **point_values(summary)})
+    return rows
+
+
+def run_values(run: ConvoyRun) -> dict[str, Any]:
+    settings, interpreter = run.settings, run.interpreter
+    return {
+        "schema_version": run.schema_version,
+        "kind": CONVOY_KIND,
+        "run_id": run.run_id,
+        "created": run.created,
+        "status": run.status,
+        "cpu_threads_setting": ",".join(str(count) for count in settings.cpu_threads),
+        "switch_intervals_setting": ",".join(repr(interval) for interval in settings.switch_intervals_ms),
+        "seconds_setting": settings.seconds,
+        "python": settings.python,
+        "gil": settings.gil,
+        "interpreter": interpreter.name if interpreter else None,
+        "interpreter_path": interpreter.path if interpreter else None,
+        "interpreter_gil_enabled": interpreter.gil_enabled if interpreter else None,
+        **machine_values(run.machine),
+        "message": run.message,
+    }
+
+
+def point_values(summary: PointSummary | None) -> dict[str, Any]:
+    if summary is None:
+        return dict.fromkeys(POINT_COLUMNS)
+    return {name: getattr(summary, field_of(name)) for name in POINT_COLUMNS}
+
+
+def to_csv(runs: Iterable[ConvoyRun]) -> str:
+    return write_table(COLUMN_TYPES, convoy_rows(runs))
+
+
+def from_csv(text: str | bytes) -> list[ImportedConvoyRun]:
+    """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
+    rows = read_table(as_text(text), COLUMN_NAMES, parse_cells, what="GIL Lab convoy")
+    if not rows:
+        raise ResultsFormatError("the CSV has a header but no runs")
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(str(row.values["run_id"]), []).append(row)
+    return [build_run(group) for group in groups.values()]
+
+
+def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, kind in COLUMN_TYPES.items():
+        try:
+            values[name] = parse_value(kind, raw[name])
+        except BadValue as exc:
+            raise ResultsFormatError(f"line {line}, column {name}: {exc}, got {raw[name][:40]!r}") from None
+    return values
+
+
+def build_run(rows: list[Row]) -> ImportedConvoyRun:
+    first = rows[0]
+    for row in rows[1:]:
+        for name in RUN_COLUMNS:
+            check(
+                row.line, row.values[name] == first.values[name], f"the run has a different {name} than above"
+            )
+    values, line = first.values, first.line
+    check(line, values["kind"] == CONVOY_KIND, f"kind {str(values['kind'])[:40]!r} is not a convoy run")
+    check(
+        line,
+        values["schema_version"] == CONVOY_SCHEMA_VERSION,
+        f"schema version {values['schema_version']}, this GIL Lab reads {CONVOY_SCHEMA_VERSION}",
+    )
+    run_id, status, created = values["run_id"], values["status"], values["created"]
+    check(line, RUN_ID_PATTERN.fullmatch(run_id) is not None, f"run_id {run_id[:40]!r} is not valid")
+    check(line, status in CONVOY_STATUSES, f"unknown status {status[:40]!r}")
+    try:
+        datetime.fromisoformat(created)
+    except ValueError:
+        raise ResultsFormatError(f"line {line}: created {created[:40]!r} is not a date") from None
+    settings = build_settings(first)
+    return ImportedConvoyRun(
+        settings=settings,
+        machine=build_machine(first),
+        point_summaries=build_summaries(rows, settings),
+        interpreter=build_interpreter(first),
+        status=status,
+        message=values["message"],
+        run_id=run_id,
+        created=created,
+    )
+
+
+def build_settings(row: Row) -> ConvoySettings:
+    values = row.values
+    try:
+        return ConvoySettings.create(
+            cpu_threads=values["cpu_threads_setting"],
+            switch_intervals_ms=values["switch_intervals_setting"],
+            seconds=values["seconds_setting"],
+            python=values["python"],
+            gil=values["gil"],
+        )
+    except InvalidSettings as exc:
+        raise ResultsFormatError(f"line {row.line}: invalid settings: {exc}") from None
+
+
+def build_interpreter(row: Row) -> RunInterpreter | None:
+    """The interpreter columns, with its version and build from the machine's columns."""
+    values = row.values
+    if values["interpreter"] is None:
+        return None
+    return RunInterpreter(
+        name=values["interpreter"],
+        version=values["python_version"],
+        implementation=values["implementation"],
+        free_threaded=values["free_threaded_build"],
+        gil_enabled=values["gil_enabled"]
+        if values["interpreter_gil_enabled"] is None
+        else values["interpreter_gil_enabled"],
+        path=values["interpreter_path"] or "",
+        gil_setting=values["gil"],
+    )
+
+
+def build_summaries(rows: list[Row], settings: ConvoySettings) -> tuple[PointSummary, ...]:
+    if len(rows) == 1 and rows[0].values["cpu_threads"] is None:
+        row = rows[0]
+        for name in POINT_COLUMNS:
+            check(row.line, row.values[name] is None, f"a row without a point has a value in {name}")
+        return ()
+    planned = settings.points()
+    summaries: list[PointSummary] = []
+    for row in rows:
+        values, line = row.values, row.line
+        for name in POINT_COLUMNS:
+            check(line, name in MAY_BE_EMPTY or values[name] is not None, f"column {name} is empty")
+        key = (values["cpu_threads"], values["switch_interval_ms"])
+        check(line, key in planned, f"point {key} is not among the run's settings")
+        check(line, key not in [summary.key for summary in summaries], f"point {key} appears twice")
+        check(
+            line,
+            (values["pings"] == 0) == (values["p50_ms"] is None),
+            "p50_ms must be empty exactly when no ping was answered",
+        )
+        summaries.append(PointSummary(**{field_of(name): values[name] for name in POINT_COLUMNS}))
+    return tuple(summaries)

@@ -1,0 +1,120 @@
+"""Results as text for people at a terminal: the table of `python -m lab run`.
+
+Only the standard library, so the CLI answers quickly; the page has its own
+Plotly and pandas views of the same `RunResult` methods, and both export the
+one tidy CSV of `lab.engine.csvio`.
+"""
+
+from __future__ import annotations
+
+from lab.core.machine import Machine
+from lab.engine.compare import CompareResult, label_of
+from lab.engine.results import RunResult
+from lab.engine.takeaway import compare_takeaway, takeaway
+from lab.engine.verdict import verdict
+
+
+def machine_lines(machine: Machine) -> list[str]:
+    quota = "none" if machine.cpu_quota is None else f"{machine.cpu_quota:g} cores"
+    return [
+        f"Python      {machine.implementation} {machine.python_version}, GIL "
+        + ("enabled" if machine.gil_enabled else "disabled"),
+        f"Cores       {machine.logical_cores} logical, {machine.physical_cores or '?'} physical, "
+        f"{machine.affinity_cores} in this process's affinity, cgroup quota {quota}",
+        f"Usable      {machine.usable_cores:g} cores (the ideal for CPU-bound speedup)",
+        f"System      {machine.os} ({machine.machine}), start method {machine.start_method}",
+    ]
+
+
+def to_table(result: RunResult) -> str:
+    settings = result.settings
+    what = f"{settings.describe_work}: {settings.tasks} tasks"
+    if settings.info.uses_size:
+        what += f" of size {settings.size:,}"
+    elif settings.info.downloads:
+        what += f" from {result.target_url}"
+    else:
+        what += f" with arguments {settings.args[:60]}"
+    lines = [f"GIL Lab · {what} · {settings.repeats} repeat(s) · {result.status}"]
+    if result.interpreter is not None:
+        lines.append(f"Interpreter {result.interpreter.describe()} · {result.interpreter.path}")
+    if settings.switch_interval_ms is not None:
+        lines.append(f"Switch interval {settings.switch_interval_ms:g} ms")
+    header = f"{'mode':<18} {'seconds':>9} {'min–max':>15} {'speedup':>8} {'CPU s':>8} {'cores busy':>10} "
+    header += f"{'start-up':>9} {'workers':>7} {'ok':>5} {'failed':>6}"
+    lines += ["", header, "-" * len(header)]
+    for s in result.summaries():
+        spread = f"{s.seconds_min:.3f}–{s.seconds_max:.3f}" if s.repeats > 1 else ""
+        speedup = f"{s.speedup:.2f}x" if s.speedup is not None else "-"
+        lines.append(
+            f"{s.mode:<18} {s.seconds:>9.3f} {spread:>15} {speedup:>8} {s.cpu_seconds:>8.3f} "
+            f"{s.cores_busy:>10.2f} {s.startup_seconds:>9.3f} {s.workers:>7} {s.ok:>5} {s.failed:>6}"
+        )
+    if result.baseline_mode:
+        lines.append(f"speedup = {result.baseline_mode} seconds / mode seconds; cores busy = CPU s / seconds")
+    failures = result.failures()
+    if failures:
+        lines += ["", f"{len(failures)} task(s) failed:"]
+        reasons: dict[tuple[str, str], list[int]] = {}
+        for mode, _repeat, span in failures:
+            reasons.setdefault((mode, span.error or "unknown error"), []).append(span.index)
+        for (mode, reason), indexes in reasons.items():
+            lines.append(f"  {mode}: {len(indexes)} task(s): {reason}")
+    if result.message:
+        lines += ["", result.message]
+    if settings.workload == "function":
+        lines += ["", *verdict_lines(result)]
+    if not settings.check:
+        lines += ["", "Results were not compared across tasks and modes (--no-check)."]
+    lines += ["", "Takeaway:", *(f"  - {line}" for line in takeaway(result))]
+    lines += ["", *machine_lines(result.machine)]
+    return "\n".join(lines) + "\n"
+
+
+def verdict_lines(result: RunResult) -> list[str]:
+    found = verdict(result)
+    share = ""
+    if found.gil_share is not None:
+        error = f" ± {found.gil_share_err:.0%}" if found.gil_share_err is not None else ""
+        share = f", GIL share {found.gil_share:.0%}{error}"
+    lines = [f"Verdict: {found.kind.replace('_', ' ')}{share}", f"  {found.advice}", f"  ({found.basis})"]
+    if found.xray_shares:
+        shares = found.xray_shares
+        lines.append(
+            f"  X-ray of the threads: {shares['on_cpu']:.0%} on a CPU, "
+            f"{shares['gil_or_lock']:.0%} waiting for the GIL or a lock, "
+            f"{shares['waiting']:.0%} waiting on I/O or sleeping"
+        )
+    return lines
+
+
+def compare_table(result: CompareResult) -> str:
+    """A comparison as one table: seconds, speedup and cores busy per interpreter and mode."""
+    base = result.settings.base
+    lines = [
+        f"GIL Lab compare · {base.describe_work}: {base.tasks} tasks · {result.settings.rounds} round(s), "
+        f"interleaved · {result.status}",
+        "",
+    ]
+    header = f"{'interpreter':<16} {'GIL':<4} {'mode':<14} {'seconds':>9} {'speedup':>8} "
+    header += f"{'cores busy':>10} {'failed':>6}"
+    lines += [header, "-" * len(header)]
+    for run in result.runs:
+        gil = "-" if run.interpreter is None else ("on" if run.interpreter.gil_enabled else "off")
+        for summary in run.summaries():
+            speedup = f"{summary.speedup:.2f}x" if summary.speedup is not None else "-"
+            lines.append(
+                f"{label_of(run):<16} {gil:<4} {summary.mode:<14} {summary.seconds:>9.3f} {speedup:>8} "
+                f"{summary.cores_busy:>10.2f} {summary.failed:>6}"
+            )
+    costs = [(label, ratio) for label, ratio in result.single_thread_cost()[1:] if ratio is not None]
+    if costs:
+        first = label_of(result.runs[0])
+        lines += ["", f"Single-thread cost (batch seconds ÷ {first}'s):"]
+        lines += [f"  {label:<16} {ratio:.2f}" for label, ratio in costs]
+    lines += ["", "Takeaway:", *(f"  - {line}" for line in compare_takeaway(result))]
+    if result.message:
+        lines += ["", result.message]
+    if result.machine is not None:
+        lines += ["", *machine_lines(result.machine)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,158 @@
+"""The cluster runner on real LocalClusters: events in order, each task's worker and thread, every way out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+
+import psutil
+import pytest
+from cluster.cluster_helpers import TWO_CORES, is_task, wait_for, wait_until
+
+from lab.cluster.runner import ClusterExperiment, run_cluster
+from lab.cluster.settings import ClusterSettings
+from lab.core.events import Event
+from lab.core.procs import child_env, group_members
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+QUICK = ClusterSettings.create("sleep", tasks=4, size=30, layouts="1x2,2x1")
+LONG = ClusterSettings.create("squares", tasks=16, size=20_000_000, layouts="2x1")
+
+
+def test_a_run_streams_its_events_in_order_and_returns_each_layouts_tasks(
+    no_leftover_processes: None,
+) -> None:
+    events: list[Event] = []
+    result = run_cluster(QUICK, events.append)
+    kinds = [event["event"] for event in events if event["event"] != "task"]
+    layout_events = ["layout_starting", "layout_started", "layout_finished"]
+    assert kinds == ["started", *layout_events, *layout_events, "done"]
+    assert sum(1 for event in events if is_task(event)) == 8
+    assert result.status == "complete" and result.all_ok and result.scheduler == "local"
+    threads, workers = result.summaries()
+    assert (threads.name, workers.name) == ("1x2", "2x1")
+    assert len({task.pid for task in threads.tasks}) == 1
+    assert {task.label for task in threads.tasks} == {"worker 1 · thread 1", "worker 1 · thread 2"}
+    assert (
+        len({task.pid for task in workers.tasks}) == 2 and len({task.address for task in workers.tasks}) == 2
+    )
+    assert os.getpid() not in {task.pid for task in workers.tasks}
+    for task in (*threads.tasks, *workers.tasks):
+        assert task.ok and task.value is not None and task.value.endswith(" ms")
+        assert 0 <= task.start < task.end and task.wall >= 0.03 and task.tid is not None
+        assert task.address.startswith("tcp://127.0.0.1:")
+
+
+def test_progress_follows_each_layout() -> None:
+    with ClusterExperiment(QUICK) as experiment:
+        assert [row.state for row in experiment.progress()] == ["waiting", "waiting"]
+        wait_for(experiment, lambda event: event["event"] == "layout_starting" and event["position"] == 1)
+        first, second = experiment.progress()
+        assert (first.state, first.done, first.total) == ("finished", 4, 4)
+        assert second.state == "starting" and second.name == "2x1"
+        experiment.wait()
+        assert [row.state for row in experiment.progress()] == ["finished", "finished"]
+
+
+def test_cancel_mid_layout_ends_the_driver_and_every_worker_of_its_cluster(
+    no_leftover_processes: None,
+) -> None:
+    with ClusterExperiment(LONG) as experiment:
+        task = wait_for(experiment, is_task)["task"]
+        driver = experiment.pid
+        assert driver is not None
+        members = group_members(driver)
+        assert task["pid"] in members and len(members) >= 3  # the driver and its two worker processes
+        experiment.cancel()
+        assert experiment.done and group_members(driver) == []
+        assert (
+            not psutil.pid_exists(task["pid"]) or psutil.Process(task["pid"]).status() == psutil.STATUS_ZOMBIE
+        )
+        result = experiment.result()
+    assert (result.status, result.runs) == ("cancelled", ())
+
+
+def test_an_error_in_the_caller_ends_everything(no_leftover_processes: None) -> None:
+    driver = None
+    with pytest.raises(RuntimeError), ClusterExperiment(LONG) as experiment:
+        wait_for(experiment, is_task)
+        driver = experiment.pid
+        raise RuntimeError("the page went away")
+    assert driver is not None and group_members(driver) == []
+
+
+def test_a_killed_driver_keeps_the_tasks_that_came_back_and_names_the_rest_lost(
+    no_leftover_processes: None,
+) -> None:
+    with ClusterExperiment(LONG) as experiment:
+        wait_for(experiment, is_task)
+        assert experiment.pid is not None
+        os.kill(experiment.pid, signal.SIGKILL)
+        result = experiment.wait()
+    assert result.status == "crashed" and "killed by SIGKILL" in (result.message or "")
+    (broken,) = result.runs
+    assert broken.ok >= 1 and broken.ok + broken.failed == LONG.tasks
+    lost = [task for task in broken.tasks if not task.ok]
+    assert lost and all(task.label == "lost" and "killed by SIGKILL" in (task.error or "") for task in lost)
+
+
+CALLER = """
+from lab.cluster.runner import ClusterExperiment
+from lab.cluster.settings import ClusterSettings
+experiment = ClusterExperiment(ClusterSettings.create("squares", tasks=16, size=20_000_000, layouts="2x1"))
+experiment.start()
+while True:
+    for event in experiment.poll(0.1):
+        if event["event"] == "task":
+            print(experiment.pid, flush=True)
+"""
+
+
+def test_a_caller_that_dies_takes_the_driver_and_its_workers_with_it(no_leftover_processes: None) -> None:
+    caller = subprocess.Popen(
+        [sys.executable, "-c", CALLER], stdout=subprocess.PIPE, text=True, env=child_env()
+    )
+    try:
+        assert caller.stdout is not None
+        driver = int(caller.stdout.readline())
+        assert len(group_members(driver)) >= 3  # the driver and its LocalCluster's two worker processes
+        caller.kill()  # SIGKILL: no close(), no finally, no atexit
+        caller.wait()
+        wait_until(lambda: group_members(driver) == [], "the driver's group ending", 10)
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+            caller.wait()
+
+
+def best_of_three(settings: ClusterSettings, accept: Callable[[list[float]], bool]) -> list[float]:
+    """Run up to three times until the speedups satisfy `accept`; the last speedups either way."""
+    speedups: list[float] = []
+    for _ in range(3):
+        result = run_cluster(settings)
+        assert result.all_ok, result.message
+        speedups = [summary.speedup or 0.0 for summary in result.summaries()]
+        if accept(speedups):
+            break
+    return speedups
+
+
+@pytest.mark.timing
+@TWO_CORES
+def test_pure_python_scales_with_worker_processes_not_with_threads() -> None:
+    settings = ClusterSettings.create("squares", tasks=8, size=2_000_000, layouts="1x1,1x2,2x1")
+    speedups = best_of_three(settings, lambda found: found[1] < 1.35 and found[2] > 1.5)
+    assert speedups[1] < 1.35, f"1x2 ran at {speedups[1]:.2f}x: one worker's threads share one GIL"
+    assert speedups[2] > 1.5, f"2x1 ran at {speedups[2]:.2f}x: two workers have two GILs"
+
+
+@pytest.mark.timing
+@TWO_CORES
+def test_hashing_scales_with_the_threads_of_one_worker() -> None:
+    settings = ClusterSettings.create("sha256", tasks=8, size=64 << 20, layouts="1x1,1x2")
+    speedups = best_of_three(settings, lambda found: found[1] > 1.3)
+    assert speedups[1] > 1.3, f"1x2 hashed at {speedups[1]:.2f}x: hashlib releases the GIL"

@@ -1,0 +1,188 @@
+"""Runs under every Python on the machine: free-threaded with the GIL off and on, and subinterpreters.
+
+Uses the interpreters this machine has: the venv's 3.11, pyenv's 3.12 and 3.13
+(GIL builds with subinterpreters) and the free-threaded 3.13t that
+`scripts/build-free-threaded-python` builds (CI builds it before the tests:
+missing, these tests fail rather than skip). Timing relations use generous
+bounds and the best of three tries: a busy neighbour can only lower a speedup.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sysconfig
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lab.core.errors import InvalidSettings
+from lab.core.interpreters import Interpreter
+from lab.engine.results import RunResult
+from lab.engine.runner import run_experiment
+from lab.engine.settings import MODES, RunSettings
+from lab.engine.takeaway import takeaway
+from lab.hosting.admission import Hosting, discovered
+
+pytestmark = pytest.mark.slow
+HOST = Hosting.from_env(2.0, {})
+TRIES = 3
+
+
+def interpreter(name: str) -> Interpreter:
+    found = {python.name: python for python in discovered() if python.usable}
+    assert name in found, (
+        f"{name} is not on this machine (found {', '.join(found)}); see the README's CI notes"
+    )
+    return found[name]
+
+
+def run(settings: RunSettings) -> RunResult:
+    python = HOST.interpreter(settings, allow_paths=False)
+    HOST.check_runnable(settings, python)
+    return run_experiment(settings, interpreter=python)
+
+
+def best_of(tries: int, measure: Callable[[], float]) -> float:
+    return max(measure() for _ in range(tries))
+
+
+def threads_speedup(name: str, gil: str | None, mode: str = "threads") -> float:
+    settings = RunSettings.create(
+        "squares", tasks=4, size=3_000_000, modes=f"batch,{mode}", python=name, gil=gil, workers=2
+    )
+    result = run(settings)
+    assert result.all_ok
+    return result.summary(mode).speedup or 0.0
+
+
+@pytest.mark.parametrize("name", ["3.11", "3.12", "3.13", "3.13t"])
+def test_every_mode_runs_and_checks_its_results_under_every_python(name: str) -> None:
+    python = interpreter(name)
+    modes = [mode for mode in MODES if mode != "interpreters" or python.subinterpreters]
+    settings = RunSettings.create("squares", tasks=3, size=20_000, modes=modes, python=name)
+    result = run(settings)
+    assert result.all_ok, result.failures()
+    assert result.modes == tuple(modes)
+    assert result.interpreter is not None and result.interpreter.version == python.version
+    assert result.machine.python_version == python.version
+
+
+@pytest.mark.timing
+def test_free_threaded_threads_scale_with_the_gil_off_and_not_with_it_on() -> None:
+    off = run(RunSettings.create("squares", tasks=1, size=1000, modes="batch", python="3.13t", gil="off"))
+    on = run(RunSettings.create("squares", tasks=1, size=1000, modes="batch", python="3.13t", gil="on"))
+    assert off.interpreter is not None and off.interpreter.gil_enabled is False
+    assert on.interpreter is not None and on.interpreter.gil_enabled is True
+    assert best_of(TRIES, lambda: threads_speedup("3.13t", "off")) > 1.6
+    assert min(threads_speedup("3.13t", "on") for _ in range(2)) < 1.3
+
+
+@pytest.mark.timing
+@pytest.mark.parametrize("name", ["3.12", "3.13"])
+def test_subinterpreters_with_their_own_gil_scale_on_pure_python(name: str) -> None:
+    assert best_of(TRIES, lambda: threads_speedup(name, None, mode="interpreters")) > 1.4
+
+
+GIL_PROBE = """
+import sys
+
+
+def gil_state():
+    return {"gil": sys._is_gil_enabled()}
+"""
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+@pytest.mark.parametrize("gil, expected", [("on", True), ("off", False)])
+def test_the_gil_setting_reaches_every_pool_process(
+    tmp_path: Path, method: str, gil: str, expected: bool
+) -> None:
+    module = tmp_path / "gil_probe.py"
+    module.write_text(GIL_PROBE)
+    settings = RunSettings.create(
+        f"{module}:gil_state",
+        tasks=4,
+        modes="batch,threads,processes",
+        python="3.13t",
+        gil=gil,
+        start_method=method,
+        workers=2,
+    )
+    result = run(settings)
+    assert result.all_ok, result.failures()
+    values = {span.value for mode in result.modes for span in result.summary(mode).tasks}
+    assert values == {f'{{"gil":{str(expected).lower()}}}'}
+
+
+NOT_FREE_THREADING_SAFE = """
+#include <Python.h>
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "legacy_ext", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_legacy_ext(void) { return PyModule_Create(&module); }
+"""
+USES_IT = """
+import sys
+
+
+def work():
+    import legacy_ext  # a C extension that does not declare Py_mod_gil: importing it turns the GIL on
+    return sum(i * i for i in range(10000))
+"""
+
+
+def build_legacy_extension(python: Interpreter, folder: Path) -> None:
+    """A C extension with no free-threading declaration, compiled for the 3.13t build."""
+    include = subprocess.run(
+        [python.path, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    suffix = subprocess.run(
+        [python.path, "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    source = folder / "legacy_ext.c"
+    source.write_text(textwrap.dedent(NOT_FREE_THREADING_SAFE))
+    compiler = sysconfig.get_config_var("CC") or "cc"
+    subprocess.run(
+        [
+            *compiler.split()[:1],
+            "-shared",
+            "-fPIC",
+            f"-I{include}",
+            str(source),
+            "-o",
+            str(folder / f"legacy_ext{suffix}"),
+        ],
+        check=True,
+    )
+
+
+def test_a_run_reports_the_gil_an_extension_turned_back_on(tmp_path: Path) -> None:
+    python = interpreter("3.13t")
+    build_legacy_extension(python, tmp_path)
+    (tmp_path / "uses_legacy.py").write_text(USES_IT)
+    settings = RunSettings.create(
+        f"{tmp_path / 'uses_legacy.py'}:work", tasks=2, modes="batch,threads", python="3.13t"
+    )
+    result = run(settings)
+    assert result.all_ok, result.failures()
+    assert result.interpreter is not None
+    assert result.interpreter.gil_enabled is True and result.interpreter.gil_reenabled
+    assert any("turned it back on" in sentence for sentence in takeaway(result))
+
+
+def test_the_gil_switch_is_refused_on_a_gil_build() -> None:
+    settings = RunSettings.create("squares", tasks=1, size=1000, modes="batch", python="3.13", gil="off")
+    with pytest.raises(InvalidSettings, match="not a free-threaded build"):
+        HOST.check_runnable(settings, HOST.interpreter(settings, allow_paths=False))
+
+
+def test_subinterpreters_are_refused_where_the_python_has_none() -> None:
+    settings = RunSettings.create("squares", tasks=1, size=1000, modes="interpreters", python="3.11")
+    with pytest.raises(InvalidSettings, match=r"needs CPython 3\.12 or later"):
+        HOST.check_runnable(settings, HOST.interpreter(settings, allow_paths=False))
