@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.core.machine import current_machine
-from lab.engine.runner import run_experiment
 from lab.engine.latency_server import EmbeddedServer
+from lab.engine.runner import run_experiment
 from lab.engine.settings import RunSettings
 
 PLAIN_SCRIPT = """

@@ -68,7 +68,9 @@ def table(result: dict) -> str:
     runs = result["runs"]
     modes = ["batch", "threads", "processes", "interpreters"]
     lines = [
-        "| interpreter | GIL | " + " | ".join(f"{mode} s (speedup, cores busy)" for mode in modes) + " | batch cost |",
+        "| interpreter | GIL | "
+        + " | ".join(f"{mode} s (speedup, cores busy)" for mode in modes)
+        + " | batch cost |",
         "|---|---|" + "---:|" * len(modes) + "---:|",
     ]
     first_batch = None
@@ -107,7 +109,11 @@ def main() -> None:
             # Not every Python here has subinterpreters: compare them all without, then those that have.
             result = compare(workload, labels, "batch,threads,processes", args.rounds, args.tasks)
             print(f"### {workload} ({SIZES[workload]:,} per task)\n\n{table(result)}\n")
-            newer = [label for label, python in zip(labels, expand(found), strict=True) if python["subinterpreters"]]
+            newer = [
+                label
+                for label, python in zip(labels, expand(found), strict=True)
+                if python["subinterpreters"]
+            ]
             if len(newer) >= 2:
                 result = compare(workload, newer, "batch,interpreters", args.rounds, args.tasks)
                 print(f"Subinterpreters, same work:\n\n{table(result)}\n")

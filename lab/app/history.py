@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from lab.cluster import csvio as cluster_csv
+from lab.convoy import csvio as convoy_csv
 from lab.core.csvtable import as_text
 from lab.core.machine import Machine
 from lab.engine import csvio as engine_csv
@@ -197,6 +198,7 @@ def read_engine_csv(text: str) -> list[Any]:
 CSV_READERS: tuple[tuple[str, Callable[[str], list[Any]]], ...] = (
     ("endpoint", web_csv.from_csv),
     ("layout", cluster_csv.from_csv),
+    ("cpu_threads", convoy_csv.from_csv),
 )
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 
 from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, say, write
-from lab.core.events import Event
-from lab.core.interpreters import gil_environment
-from lab.engine import convoy_protocol
-from lab.engine.convoy import (
+from lab.convoy import protocol as convoy_protocol
+from lab.convoy.csvio import to_csv
+from lab.convoy.report import number, to_table
+from lab.convoy.results import PointSummary, cpu_threads_text
+from lab.convoy.runner import Convoy
+from lab.convoy.settings import (
     DEFAULT_CPU_THREADS,
     DEFAULT_SECONDS,
     DEFAULT_SWITCH_INTERVALS_MS,
@@ -24,13 +26,10 @@ from lab.engine.convoy import (
     MIN_SECONDS,
     MIN_SWITCH_INTERVAL_MS,
     ConvoySettings,
-    PointSummary,
-    cpu_threads_text,
     estimate_seconds,
 )
-from lab.engine.convoy_csv import to_csv
-from lab.engine.convoy_report import number, to_table
-from lab.engine.convoy_runner import Convoy
+from lab.core.events import Event
+from lab.core.interpreters import gil_environment
 from lab.engine.settings import GIL_SETTINGS
 from lab.hosting.admission import Hosting
 

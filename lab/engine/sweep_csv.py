@@ -259,7 +259,9 @@ def build_settings(row: Row) -> SweepSettings:
             gil=values["gil"],
             switch_interval_ms=values["switch_interval_ms"],
         )
-        counts, _ = parse_worker_counts(values["worker_counts"])
+        counts, added_one = parse_worker_counts(values["worker_counts"])
+        if added_one:
+            raise InvalidSettings("its worker counts have no 1, the count every speedup is measured against")
         return SweepSettings(
             base=base,
             workers=counts,

@@ -10,7 +10,6 @@ when they are taken (microseconds), so the round trip is exact.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -19,21 +18,12 @@ from typing import Any
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
+from lab.core.stats import percentile
 from lab.web.settings import ENDPOINTS, WebSettings
 
 WEB_SCHEMA_VERSION = 1
 WEB_KIND = "web"
 WEB_STATUSES = ("complete", "cancelled", "crashed")
-
-
-def percentile(ordered: tuple[float, ...], q: float) -> float | None:
-    """The q-th percentile of sorted values, interpolated linearly (numpy's default); None if empty."""
-    if not ordered:
-        return None
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from lab.xray.protocol import encode
 from lab.xray.states import RunSplit, ThreadState, state_of_blocked
 
 # 250 Hz sees a GIL held for the default 5 ms switch interval (a 4 ms sampling interval) and costs
-# 7-8% of one core with a few threads, 1.7-4% on the wall time of the runs in
-# benchmarks/xray_overhead.py; 100 Hz would halve the cost but miss most handoffs.
+# 5.5-8% of one core with a few threads; in benchmarks/xray_overhead.py the runs' median wall
+# time moved by -1.5% to +4.4%. 100 Hz costs about 4% of a core but misses most handoffs.
 DEFAULT_RATE_HZ = 250.0
 MIN_RATE_HZ = 1.0
 MAX_RATE_HZ = 5000.0  # the CPU budget, not this limit, keeps a high rate affordable

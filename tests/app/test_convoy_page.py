@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 from lab.app.charts import convoy as charts
 from lab.app.charts import xray as xray_charts
 from lab.app.labs.convoy import ConvoyForm, history_rows
-from lab.engine import convoy_csv
-from lab.engine.convoy import ConvoyPoint, ConvoyResult, ConvoySettings
+from lab.convoy import csvio as convoy_csv
+from lab.convoy.results import ConvoyPoint, ConvoyResult
+from lab.convoy.settings import ConvoySettings
 from lab.engine.results import RunInterpreter
 
 TIMEOUT = 120

@@ -11,7 +11,6 @@ from lab.app.history import (
     add_runs,
     history_table,
     import_any_csv,
-    is_imported,
     modes_table,
     remove_run,
 )

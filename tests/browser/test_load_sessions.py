@@ -53,11 +53,12 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from lab.app.form import Controls
 from lab.core.machine import current_machine
 from lab.engine.modes import WORKER_DIED
+from lab.engine.workloads import WORKLOADS
 from lab.hosting.limits import Limits
 from lab.hosting.runqueue import SUFFIX, Entry
-from lab.app.links import SIZE_CHOICES, Controls
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -73,7 +74,7 @@ HELPER_MARKERS = ("resource_tracker", "forkserver")  # in a worker's group, but 
 FINISHED = re.compile(r"^Finished in ([0-9.]+) s$")
 FAILED = re.compile(r"^([0-9]+) task\(s\) failed$")
 # The reliability case: a short first run, then the same with tasks long enough to kill a worker in.
-SLEEP_SIZES = SIZE_CHOICES["sleep"]
+SLEEP_SIZES = WORKLOADS["sleep"].size_choices
 SHORT_SLEEP_MS, LONG_SLEEP_MS = 100, SLEEP_SIZES[-1]
 KILL_LINK = f"/?workload=sleep&tasks=4&size={SHORT_SLEEP_MS}&modes=processes,threads&workers=2"
 
@@ -487,7 +488,8 @@ def test_ten_sessions_take_turns_within_the_limits(server: PublicServer, visitor
     )
     assert sampler.peak("rss") < MEMORY_BOUND, f"peak memory {figures['peak_memory_mib']} MiB"
     assert seen_waiting, "no session ever showed 'Waiting for the host: N run(s) ahead of yours.'"
-    assert sampler.samples[-1].workers == 0 and not app.worker_groups(), "a `lab.engine.worker` is left running"
+    left = sampler.samples[-1].workers
+    assert left == 0 and not app.worker_groups(), "a `lab.engine.worker` is left running"
     assert not leftover_groups, f"worker groups with live processes after the runs: {leftover_groups}"
     assert sampler.samples[-1].tickets == 0, "tickets left in the host's line after every run ended"
     assert tracebacks == 0, f"the server logged {tracebacks} traceback(s):\n{app.log_tail()}"

@@ -15,13 +15,13 @@ from pathlib import Path
 import psutil
 import pytest
 
+from lab.convoy.csvio import from_csv
 from lab.core.procs import REPO_ROOT, child_env, group_members
-from lab.engine.convoy_csv import from_csv
 
 pytestmark = pytest.mark.timeout(120)
 
 QUICK = ["--cpu-threads", "0,1", "--switch-interval-ms", "5", "--seconds", "0.5"]
-CHILDREN = ("lab.engine.convoy_probe", "lab.engine.convoy_client", "lab.xray.sampler")
+CHILDREN = ("lab.convoy.probe", "lab.convoy.client", "lab.xray.sampler")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -128,7 +128,7 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:
 def test_a_killed_probe_exits_1_with_the_reason() -> None:
     proc = start_cli("--cpu-threads", "1", "--switch-interval-ms", "5", "--seconds", "20")
     try:
-        probe = children_running(proc)["lab.engine.convoy_probe"]
+        probe = children_running(proc)["lab.convoy.probe"]
         os.kill(probe, signal.SIGKILL)
         err = proc.communicate(timeout=30)[1]
     finally:
@@ -156,7 +156,7 @@ def test_a_killed_cli_leaves_no_probe_client_or_xray_behind() -> None:
     found: dict[str, int] = {}
     try:
         found = children_running(proc)
-        files = psutil.Process(found["lab.engine.convoy_probe"]).open_files()
+        files = psutil.Process(found["lab.convoy.probe"]).open_files()
         run_folder = next(Path(f.path) for f in files if f.path.endswith("probe.stderr")).parents[1]
         proc.kill()
         proc.communicate()

@@ -20,8 +20,8 @@ from factories import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab.core.errors import ResultsFormatError
 from lab.app.history import import_any_csv
+from lab.core.errors import ResultsFormatError
 from lab.engine.csvio import COLUMN_NAMES, ImportedRun, Run, from_csv, to_csv
 from lab.engine.results import RunResult
 

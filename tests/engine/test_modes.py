@@ -7,9 +7,9 @@ import itertools
 import pytest
 
 from lab.core.machine import current_machine
+from lab.engine.latency_server import EmbeddedServer
 from lab.engine.modes import ModePlan, run_mode
 from lab.engine.results import ModeRun, TaskSpan
-from lab.engine.latency_server import EmbeddedServer
 from lab.engine.settings import MODES
 from lab.engine.workloads import TaskSpec, workload_for
 

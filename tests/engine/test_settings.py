@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from lab.core.errors import InvalidSettings, RefusedURL
-from lab.engine.settings import DEFAULT_MODES, RunSettings, parse_modes
+from lab.engine.settings import (
+    DEFAULT_MODES,
+    DEFAULT_XRAY_HZ,
+    MAX_XRAY_HZ,
+    MIN_XRAY_HZ,
+    RunSettings,
+    parse_modes,
+)
 
 
 def test_defaults_follow_the_workload() -> None:
@@ -94,3 +101,10 @@ def test_dict_round_trip() -> None:
 
 def test_parse_modes_drops_repeats_keeps_order() -> None:
     assert parse_modes(["threads", "batch", "threads"]) == ("threads", "batch")
+
+
+def test_the_xray_rate_settings_are_the_samplers_own() -> None:
+    from lab.xray import sampler
+
+    assert DEFAULT_XRAY_HZ == sampler.DEFAULT_RATE_HZ
+    assert sampler.MIN_RATE_HZ <= MIN_XRAY_HZ and MAX_XRAY_HZ <= sampler.MAX_RATE_HZ

@@ -538,6 +538,7 @@ def edit_cell(text: str, line: int | None, column: str, value: str) -> str:
         (2, "mode", "batch", "invalid sweep settings|did not run"),
         (None, "worker_counts", "1;2", "line 2: invalid sweep settings: --workers takes whole numbers"),
         (3, "worker_counts", "1,2", "line 3: sweep .* has a different worker_counts than on line 2"),
+        (None, "worker_counts", "2,4", "line 2: invalid sweep settings: its worker counts have no 1"),
     ],
 )
 def test_a_damaged_csv_imports_nothing_and_says_where_in_one_line(

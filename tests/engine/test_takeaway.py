@@ -11,9 +11,9 @@ from factories import (
     squares_result,
 )
 
+from lab.app.texts import text
 from lab.engine.csvio import from_csv, to_csv
 from lab.engine.results import RunResult
-from lab.app.texts import text
 from lab.engine.takeaway import takeaway
 
 

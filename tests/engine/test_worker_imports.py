@@ -20,7 +20,8 @@ import json, sys
 before = set(sys.modules)
 import {modules}
 added = {{name.split(".")[0] for name in set(sys.modules) - before}}
-print(json.dumps(sorted(n for n in added - set(sys.stdlib_module_names) - {{"lab"}} if not n.startswith("__"))))
+third_party = added - set(sys.stdlib_module_names) - {{"lab"}}
+print(json.dumps(sorted(name for name in third_party if not name.startswith("__"))))
 """
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from lab.core.errors import OverBudget, RefusedURL
+from lab.engine.latency_server import EmbeddedServer
+from lab.engine.runner import run_experiment
+from lab.engine.settings import RunSettings
 from lab.hosting.admission import Hosting
 from lab.hosting.limits import Limits
-from lab.engine.runner import run_experiment
-from lab.engine.latency_server import EmbeddedServer
-from lab.engine.settings import RunSettings
 
 PUBLIC = Hosting(public=True, limits=Limits(max_processes=4), usable_cores=2.0)
 PRIVATE = Hosting(public=False, limits=Limits(), usable_cores=2.0)

@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from lab.engine import workloads as costs
-from lab.hosting import budget
 from lab.core.errors import InvalidSettings, OverBudget
-from lab.hosting.budget import check_settings, clamp_settings, estimate_work_seconds
-from lab.hosting.limits import Limits
+from lab.engine import workloads as costs
 from lab.engine.settings import RunSettings
 from lab.engine.workloads import BUILTIN_WORKLOADS
+from lab.hosting import budget
+from lab.hosting.budget import check_settings, clamp_settings, estimate_work_seconds
+from lab.hosting.limits import Limits
 
 LIMITS = Limits.from_env({}, usable_cores=2)
 START = budget.RUN_START_S

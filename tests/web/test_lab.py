@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from lab.core.machine import current_machine
-from lab.web.runner import run_web
 from lab.web.results import EndpointRun, WebResult
+from lab.web.runner import run_web
 from lab.web.settings import WebSettings
 
 pytestmark = pytest.mark.timeout(180)

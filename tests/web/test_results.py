@@ -8,7 +8,6 @@ from dataclasses import replace
 import pytest
 from factories import make_machine
 
-from lab.core.errors import ResultsFormatError
 from lab.app.charts.web import (
     latency_figure,
     latency_over_time_figure,
@@ -16,6 +15,7 @@ from lab.app.charts.web import (
     summary_frame,
     throughput_figure,
 )
+from lab.core.errors import ResultsFormatError
 from lab.web.csvio import (
     ENDPOINT_COLUMNS,
     ImportedWebRun,

@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 
 from lab.app.charts.style import empty_figure, styled
 from lab.app.charts.xray import STATE_NAMES
-from lab.engine.convoy import ConvoyPoint, PointSummary, cpu_threads_text
-from lab.engine.convoy_csv import ConvoyRun
+from lab.convoy.csvio import ConvoyRun
+from lab.convoy.results import ConvoyPoint, PointSummary, cpu_threads_text
 
 # One colour per switch interval (Okabe-Ito, in order): a line and its reference share it.
 INTERVAL_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")

@@ -46,7 +46,9 @@ def row_label(thread: dict[str, Any]) -> str:
     return f"(other) {thread.get('name') or 'thread'} · tid {thread['tid']}"
 
 
-def xray_figure(figures: dict[str, Any], title: str, usable_cores: float) -> go.Figure:
+def xray_figure(
+    figures: dict[str, Any], title: str, usable_cores: float, start: str = "the mode's start"
+) -> go.Figure:
     """The state timeline of one mode repeat's threads, and the threads-on-a-CPU step below it."""
     threads = [*figures["threads"], *figures["others"]][:MAX_ROWS]
     rows = [row_label(thread) for thread in threads]
@@ -115,7 +117,7 @@ def xray_figure(figures: dict[str, Any], title: str, usable_cores: float) -> go.
         col=1,
     )
     fig.update_yaxes(title_text="on a CPU<br>at once", rangemode="tozero", row=2, col=1)
-    fig.update_xaxes(title_text="milliseconds from the mode's start (drag to zoom)", row=2, col=1)
+    fig.update_xaxes(title_text=f"milliseconds from {start} (drag to zoom)", row=2, col=1)
     styled(fig, title, height=height)
     fig.update_layout(
         barmode="overlay",

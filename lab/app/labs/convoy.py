@@ -21,13 +21,14 @@ from lab.app.charts import xray as xray_charts
 from lab.app.lab import Lab, Progress
 from lab.app.labs.compare import choices
 from lab.app.links import LinkReader
+from lab.convoy import csvio as convoy_csv
+from lab.convoy.csvio import ConvoyRun, ImportedConvoyRun
+from lab.convoy.report import takeaway
+from lab.convoy.results import ConvoyResult, cpu_threads_text
+from lab.convoy.runner import Convoy
+from lab.convoy.settings import ConvoySettings, estimate_seconds
 from lab.core.interpreters import Interpreter, gil_environment
-from lab.engine import convoy_csv
 from lab.engine.compare import PythonChoice
-from lab.engine.convoy import ConvoyResult, ConvoySettings, cpu_threads_text, estimate_seconds
-from lab.engine.convoy_csv import ConvoyRun, ImportedConvoyRun
-from lab.engine.convoy_report import takeaway
-from lab.engine.convoy_runner import Convoy
 
 THREAD_LADDER: tuple[int, ...] = (0, 1, 2, 4, 8, 16)
 INTERVAL_LADDER_MS: tuple[float, ...] = (0.2, 1.0, 5.0, 20.0, 100.0)
@@ -236,7 +237,9 @@ def draw_xray(result: ConvoyResult) -> None:
         st.caption(point.xray_note or "This point has no X-ray.")
         return
     st.plotly_chart(
-        xray_charts.xray_figure(point.xray, charts.xray_title(point), result.machine.usable_cores)
+        xray_charts.xray_figure(
+            point.xray, charts.xray_title(point), result.machine.usable_cores, start="the point's start"
+        )
     )
     st.markdown(xray_charts.figures_line(chosen, point.xray))
     st.dataframe(charts.xray_shares_frame(point), width="stretch", hide_index=True)

@@ -2,7 +2,7 @@
 
 For each point (K CPU threads x one switch interval), in turn:
 
-    runner (lab.engine.convoy_runner)   probe (python -m lab.engine.convoy_probe)   client (..convoy_client)
+    runner (lab.convoy.runner)   probe (python -m lab.convoy.probe)   client (python -m lab.convoy.client)
     ---------------------------------   -----------------------------------------   ------------------------
     start_child(probe ...), stdin a  -> set the switch interval, bind UDP on
       pipe the runner keeps             127.0.0.1:0, start the probe thread and

@@ -1,10 +1,10 @@
 """The convoy lab's pinger: one UDP ping at a time to the probe, each round trip timed.
 
-Run as `python -m lab.engine.convoy_client --pipe FD --port N --seconds S
+Run as `python -m lab.convoy.client --pipe FD --port N --seconds S
 --gap-ms G --timeout-ms T --hello-timeout-ms H --parent-pid PID`, in a
 process of its own (never the measured one, so its own Python never competes
 for the measured GIL); the events it writes are in
-`lab.engine.convoy_protocol`.
+`lab.convoy.protocol`.
 
 It starts with a hello, a ping that is not counted: the runner starts the
 probe, the X-ray and this client at once, and the hello's answer says the
@@ -29,9 +29,9 @@ import socket
 import time
 from dataclasses import dataclass, field
 
+from lab.convoy import protocol
 from lab.core.events import EventWriter
 from lab.core.procs import tie_to_parent
-from lab.engine import convoy_protocol as protocol
 
 PROGRESS_INTERVAL_S = 0.25
 ERROR_PAUSE_S = 0.01  # after a refused ping (the probe is gone), so a dead port does not spin the loop
@@ -129,7 +129,7 @@ def ping(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lab.engine.convoy_client")
+    parser = argparse.ArgumentParser(prog="python -m lab.convoy.client")
     parser.add_argument("--pipe", type=int, required=True, help="file descriptor to write events to")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)

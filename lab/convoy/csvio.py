@@ -18,19 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
-from lab.core.errors import InvalidSettings, ResultsFormatError
-from lab.core.machine import Machine
-from lab.core.records import MACHINE_COLUMNS, RUN_ID_PATTERN, build_machine, machine_values
-from lab.engine.convoy import (
+from lab.convoy.results import (
     CONVOY_KIND,
     CONVOY_SCHEMA_VERSION,
     CONVOY_STATUSES,
     ConvoyResult,
-    ConvoySettings,
     PointSummary,
     summaries_ok,
 )
+from lab.convoy.settings import ConvoySettings
+from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
+from lab.core.errors import InvalidSettings, ResultsFormatError
+from lab.core.machine import Machine
+from lab.core.records import MACHINE_COLUMNS, RUN_ID_PATTERN, build_machine, machine_values
 from lab.engine.results import RunInterpreter
 
 

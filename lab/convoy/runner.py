@@ -1,16 +1,16 @@
 """The caller's side of the convoy lab: each point's probe, X-ray and client, in series, polled like one run.
 
 For each point `Convoy` binds a UDP socket on loopback and starts, all at
-once, the measured process (`lab.engine.convoy_probe`, under the chosen
+once, the measured process (`lab.convoy.probe`, under the chosen
 interpreter and GIL switch, answering on that socket), the X-ray sampler on
-its process group, and the client (`lab.engine.convoy_client`, under the lab's
+its process group, and the client (`lab.convoy.client`, under the lab's
 own Python: the instrument stays the same whatever is measured). The client's
 first ping, a hello that is not counted, waits in the socket until the probe
 runs, so no start-up is measured and no process waits for another to report.
 When the client has its round trips, the runner closes the probe's stdin: the
 probe reports the GIL state it ended with and exits, and the sampler, seeing
 the group empty, flushes and ends by itself, so even the end of a point never
-blocks. The protocol is in `lab.engine.convoy_protocol`.
+blocks. The protocol is in `lab.convoy.protocol`.
 
 `poll()` never blocks beyond its timeout, so the page can redraw and
 Streamlit can stop the script between polls. Every way out (done, a crash,
@@ -35,6 +35,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from lab.convoy import protocol
+from lab.convoy.results import ConvoyPoint, ConvoyResult
+from lab.convoy.settings import PING_TIMEOUT_MS, ConvoySettings, ping_gap_ms
 from lab.core import config
 from lab.core.errors import LabError, RunFailed
 from lab.core.events import Event, EventReader, open_pipe
@@ -49,14 +52,6 @@ from lab.core.procs import (
     stderr_tail,
 )
 from lab.core.records import new_run_id
-from lab.engine import convoy_protocol as protocol
-from lab.engine.convoy import (
-    PING_TIMEOUT_MS,
-    ConvoyPoint,
-    ConvoyResult,
-    ConvoySettings,
-    ping_gap_ms,
-)
 from lab.engine.results import RunInterpreter
 from lab.xray.client import XraySampler
 from lab.xray.figures import window_figures
@@ -291,7 +286,7 @@ class Convoy:
             args = ["--socket-fd", str(sock.fileno()), "--cpu-threads", str(count)]
             args += ["--switch-interval-ms", repr(interval)]
             probe, reader = self._start(
-                "lab.engine.convoy_probe",
+                "lab.convoy.probe",
                 args,
                 folder / "probe.stderr",
                 self.interpreter.path,
@@ -314,7 +309,7 @@ class Convoy:
         client_env = child_env()
         client_env.pop(config.PYTHON_GIL, None)
         stage.client, stage.client_events = self._start(
-            "lab.engine.convoy_client", client_args, folder / "client.stderr", sys.executable, client_env
+            "lab.convoy.client", client_args, folder / "client.stderr", sys.executable, client_env
         )
 
     def _start(

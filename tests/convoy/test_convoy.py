@@ -21,20 +21,14 @@ from typing import Any
 import pytest
 from factories import make_machine
 
+from lab.convoy import csvio as convoy_csv
+from lab.convoy.report import takeaway, to_table
+from lab.convoy.results import ConvoyPoint, ConvoyResult, PointSummary, percentile
+from lab.convoy.runner import Convoy, run_convoy
+from lab.convoy.settings import MAX_CPU_THREADS, ConvoySettings
 from lab.core.errors import InvalidSettings, OverBudget, ResultsFormatError, RunFailed
 from lab.core.interpreters import Interpreter, current_interpreter
 from lab.core.procs import group_members
-from lab.engine import convoy_csv
-from lab.engine.convoy import (
-    MAX_CPU_THREADS,
-    ConvoyPoint,
-    ConvoyResult,
-    ConvoySettings,
-    PointSummary,
-    percentile,
-)
-from lab.engine.convoy_report import takeaway, to_table
-from lab.engine.convoy_runner import Convoy, run_convoy
 from lab.engine.results import RunInterpreter
 from lab.hosting.admission import Hosting, discovered
 from lab.hosting.limits import Limits
@@ -331,7 +325,7 @@ def test_a_summary_from_the_cli_progress_event_rebuilds() -> None:
 def test_the_probe_and_the_client_load_only_the_standard_library() -> None:
     """They run under bare interpreters: the import-linter contract checks the code, this what loads."""
     code = (
-        "import sys; before = set(sys.modules); import lab.engine.convoy_probe, lab.engine.convoy_client; "
+        "import sys; before = set(sys.modules); import lab.convoy.probe, lab.convoy.client; "
         "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
         "print(sorted(new - set(sys.stdlib_module_names) - {'lab', '__mp_main__'}))"
     )
@@ -406,7 +400,7 @@ def test_an_interpreter_that_fails_at_once_is_a_crash_with_its_reason(no_leftove
 
 def test_an_unstartable_interpreter_is_a_clear_error(no_leftover_processes: None) -> None:
     gone = replace(current_interpreter(), path="/no/such/python")
-    with pytest.raises(RunFailed, match=r"cannot start lab\.engine\.convoy_probe with /no/such/python"):
+    with pytest.raises(RunFailed, match=r"cannot start lab\.convoy\.probe with /no/such/python"):
         run_convoy(ConvoySettings.create(cpu_threads="1", switch_intervals_ms="5"), interpreter=gone)
 
 

@@ -1,9 +1,9 @@
 """The convoy lab's measured process: a probe thread answering UDP pings beside K pure-Python CPU threads.
 
-Run as `python -m lab.engine.convoy_probe --pipe FD --socket-fd FD
+Run as `python -m lab.convoy.probe --pipe FD --socket-fd FD
 --cpu-threads K --switch-interval-ms MS --parent-pid PID`, under the
 interpreter being measured, with the UDP socket the runner bound; the events
-it writes are in `lab.engine.convoy_protocol`.
+it writes are in `lab.convoy.protocol`.
 
 The probe thread spends nearly all its time blocked in `recvfrom`, with the
 GIL released. When a ping arrives the kernel wakes it at once, but it needs
@@ -33,11 +33,11 @@ import sysconfig
 import threading
 from typing import Any
 
+from lab.convoy import protocol
 from lab.core.events import EventWriter
 from lab.core.machine import current_machine, gil_enabled
 from lab.core.procs import tie_to_parent
 from lab.core.work import squares
-from lab.engine import convoy_protocol as protocol
 
 CPU_CHUNK = 20_000  # squares iterations between two counts: about 1 ms of pure Python, far below any interval
 
@@ -94,7 +94,7 @@ def run(events: EventWriter, sock: socket.socket, cpu_threads: int, switch_inter
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lab.engine.convoy_probe")
+    parser = argparse.ArgumentParser(prog="python -m lab.convoy.probe")
     parser.add_argument("--pipe", type=int, required=True, help="file descriptor to write events to")
     parser.add_argument("--socket-fd", type=int, required=True, help="the bound UDP socket to answer on")
     parser.add_argument("--cpu-threads", type=int, required=True)
