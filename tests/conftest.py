@@ -1,8 +1,9 @@
 """Shared fixtures (the embedded latency server, a guard against leftover processes) and the tiers.
 
 The tiers are markers (declared in pyproject.toml, --strict-markers): tests
-under tests/browser/ are `browser` (and the load test `load`), the web lab's
-tests `web`; `make check` runs what none of the slow tiers mark.
+under tests/browser/ are `browser` (and the load test `load`); a module that
+runs real experiments says `slow` or `web` in its own `pytestmark`; `make
+check` runs what no tier marks.
 """
 
 from __future__ import annotations
@@ -34,16 +35,11 @@ def no_leftover_processes() -> Iterator[None]:
     assert not alive, f"processes left behind: {[(c.pid, c.cmdline()[:4]) for c in alive]}"
 
 
-TIER_BY_FOLDER = {"browser": "browser"}
-TIER_BY_FILE = {"test_load_sessions.py": "load", "test_lab.py": "web", "test_web.py": "web"}
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tier from where it lives, so a new test file lands in the right one."""
+    """Everything under tests/browser/ is the browser tier, and its load test the load tier too."""
     for item in items:
         path = Path(str(item.fspath))
-        folder_tier = TIER_BY_FOLDER.get(path.parent.name)
-        if folder_tier:
-            item.add_marker(folder_tier)
-        if path.parent.name in ("web", "cli", "browser") and path.name in TIER_BY_FILE:
-            item.add_marker(TIER_BY_FILE[path.name])
+        if path.parent.name == "browser":
+            item.add_marker("browser")
+            if path.name == "test_load_sessions.py":
+                item.add_marker("load")

@@ -21,6 +21,7 @@ from lab.core.machine import Machine
 from lab.engine import csvio as engine_csv
 from lab.engine.compare import CompareResult
 from lab.engine.csvio import ImportedRun, Run
+from lab.sweep import csvio as sweep_csv
 from lab.web import csvio as web_csv
 from lab.web.csvio import ImportedWebRun, WebRun
 from lab.web.results import WebResult
@@ -199,6 +200,7 @@ CSV_READERS: tuple[tuple[str, Callable[[str], list[Any]]], ...] = (
     ("endpoint", web_csv.from_csv),
     ("layout", cluster_csv.from_csv),
     ("cpu_threads", convoy_csv.from_csv),
+    ("scale", sweep_csv.from_csv),
 )
 
 

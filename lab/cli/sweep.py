@@ -16,11 +16,13 @@ from lab.core.errors import InvalidSettings
 from lab.core.events import Event
 from lab.engine import protocol
 from lab.engine.settings import GIL_SETTINGS
-from lab.engine.sweep import Sweep
-from lab.engine.sweep_csv import to_csv
-from lab.engine.sweep_report import sweep_table
-from lab.engine.sweep_result import SweepResult
-from lab.engine.sweep_settings import (
+from lab.engine.workloads import BUILTIN_WORKLOADS
+from lab.hosting.admission import Hosting
+from lab.sweep.csvio import to_csv
+from lab.sweep.report import sweep_table
+from lab.sweep.results import SweepResult
+from lab.sweep.runner import Sweep
+from lab.sweep.settings import (
     DEFAULT_REPEATS,
     DEFAULT_WORKERS,
     SCALES,
@@ -28,8 +30,6 @@ from lab.engine.sweep_settings import (
     SweepSettings,
     SweepStep,
 )
-from lab.engine.workloads import BUILTIN_WORKLOADS
-from lab.hosting.admission import Hosting
 
 HELP = (
     "run one workload at several worker counts and fit how each mode scales "

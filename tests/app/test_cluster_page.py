@@ -16,6 +16,8 @@ from lab.app.charts import cluster as charts
 from lab.cluster import csvio
 from lab.cluster.results import ClusterResult
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 TIMEOUT = 180
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGE = "lab/app/pages/cluster.py"

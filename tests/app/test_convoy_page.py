@@ -17,6 +17,8 @@ from lab.convoy.results import ConvoyPoint, ConvoyResult
 from lab.convoy.settings import ConvoySettings
 from lab.engine.results import RunInterpreter
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 TIMEOUT = 120
 PAGE = str(Path(__file__).resolve().parents[2] / "lab" / "app" / "pages" / "convoy.py")
 

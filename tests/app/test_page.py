@@ -14,6 +14,8 @@ from lab.engine.runner import run_experiment
 from lab.engine.settings import RunSettings
 from lab.web import csvio as web_history
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 TIMEOUT = 120
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGES = "lab/app/pages"

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab.engine import sweep_csv
-from lab.engine.sweep_result import SweepResult
+from lab.sweep import csvio as sweep_csv
+from lab.sweep.results import SweepResult
+
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
 
 TIMEOUT = 180
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")

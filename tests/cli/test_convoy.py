@@ -18,7 +18,10 @@ import pytest
 from lab.convoy.csvio import from_csv
 from lab.core.procs import REPO_ROOT, child_env, group_members
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(120),
+]  # real runs in child processes: the full tier, not `make check`
 
 QUICK = ["--cpu-threads", "0,1", "--switch-interval-ms", "5", "--seconds", "0.5"]
 CHILDREN = ("lab.convoy.probe", "lab.convoy.client", "lab.xray.sampler")

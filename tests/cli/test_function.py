@@ -15,6 +15,8 @@ import pytest
 
 from lab.core.procs import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 FUNCTIONS = """
 import hashlib
 import os

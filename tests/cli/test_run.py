@@ -16,6 +16,8 @@ import pytest
 
 from lab.engine.latency_server import EmbeddedServer
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 
 def lab(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from lab.engine import sweep_csv
-from lab.engine.sweep_result import SweepResult
+from lab.sweep import csvio as sweep_csv
+from lab.sweep.results import SweepResult
+
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
 
 TINY = ("--size", "10000", "--repeats", "1", "--modes", "threads")
 

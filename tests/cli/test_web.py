@@ -18,7 +18,7 @@ import pytest
 from lab.core.procs import REPO_ROOT, child_env, group_members
 from lab.web.csvio import from_csv
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.web, pytest.mark.timeout(120)]  # uvicorn servers and aiohttp clients
 
 QUICK = ["--clients", "10", "--latency-ms", "50", "--duration", "1"]
 

@@ -18,6 +18,8 @@ from cluster.cluster_helpers import HandStartedCluster, wait_until
 
 from lab.cluster.csvio import from_csv
 
+pytestmark = pytest.mark.slow  # child processes: the full tier, not `make check`
+
 QUICK = ("sleep", "--tasks", "2", "--size", "20", "--layouts", "1x1,2x1")
 
 

@@ -34,6 +34,8 @@ from lab.hosting.admission import Hosting, discovered
 from lab.hosting.limits import Limits
 from lab.web import csvio as web_csv
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 TRIES = 3
 PRIVATE = Hosting(public=False, limits=Limits(), usable_cores=2.0)
 

@@ -27,6 +27,8 @@ from lab.core.procs import REPO_ROOT, raise_open_file_limit
 from lab.engine.latency_app import main, zero_body
 from lab.engine.latency_server import EmbeddedServer, read_line
 
+pytestmark = pytest.mark.slow  # child processes: the full tier, not `make check`
+
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 HOST = b"Host: 127.0.0.1\r\n"  # HTTP/1.1 requires it: aiohttp answers 400 without it
 

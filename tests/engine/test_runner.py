@@ -18,6 +18,8 @@ from lab.core.procs import group_members
 from lab.engine.runner import Experiment, run_experiment
 from lab.engine.settings import RunSettings
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 LONG_SQUARES = RunSettings.create("squares", tasks=4, size=100_000_000, modes="processes", workers=2)
 
 

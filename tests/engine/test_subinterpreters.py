@@ -22,6 +22,8 @@ from lab.core.errors import InvalidSettings
 from lab.core.procs import REPO_ROOT
 from lab.engine.subinterpreters import available, run_calls
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
 LAB_CACHE = Path(os.environ.get("GIL_LAB_CACHE") or Path.home() / ".cache" / "gil-lab")
 FREE_THREADED_BUILD = LAB_CACHE / "python-3.13t" / "bin" / "python3.13t"

@@ -45,6 +45,7 @@ def test_public_hosting_refuses_private_addresses() -> None:
         PUBLIC.admit(RunSettings.create("http", url="http://127.0.0.1:8080/"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -65,6 +66,7 @@ def test_public_cli_refusals_exit_2_with_one_line(tmp_path: Path, args: list[str
     assert len(out.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_public_cli_still_runs_against_its_own_embedded_server(tmp_path: Path) -> None:
     out = public_lab(
         tmp_path,
@@ -83,6 +85,7 @@ def test_public_cli_still_runs_against_its_own_embedded_server(tmp_path: Path) -
     assert all(mode["ok"] == 4 for mode in json.loads(out.stdout)["modes"])
 
 
+@pytest.mark.slow
 def test_a_public_worker_refuses_a_loopback_server_that_is_not_its_own(
     latency_server: EmbeddedServer,
 ) -> None:

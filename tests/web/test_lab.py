@@ -15,7 +15,7 @@ from lab.web.results import EndpointRun, WebResult
 from lab.web.runner import run_web
 from lab.web.settings import WebSettings
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.web, pytest.mark.timeout(180)]  # uvicorn servers and aiohttp clients
 
 CPU = {"clients": 20, "size": 500_000, "duration": 2}
 

@@ -14,7 +14,7 @@ from lab.core.procs import group_members
 from lab.web.runner import WebExperiment, run_web
 from lab.web.settings import WebSettings
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.web, pytest.mark.timeout(120)]  # uvicorn servers and aiohttp clients
 
 QUICK = {"clients": 5, "latency_ms": 20, "duration": 0.6}
 STALLED = WebSettings.create(endpoints="async_blocking", clients=50, duration=30, server_workers=2)

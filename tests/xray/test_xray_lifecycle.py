@@ -19,6 +19,8 @@ from lab.core.procs import end_process_group, group_members, python_module_args,
 from lab.xray.client import XraySampler
 from lab.xray.protocol import Event
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 
 def sampler_is_gone(pid: int) -> bool:
     try:

@@ -43,6 +43,11 @@ def test_the_files_of_a_waiting_thread_say_it_waits_and_say_nothing_once_it_has_
 
         release.set()
         thread.join()
+        # join() returns once Python is done with the thread; the kernel may take a moment more.
+        deadline = time.monotonic() + 5
+        while files.state_letter() is not None:
+            assert time.monotonic() < deadline, "the ended thread's files still read as a live thread"
+            time.sleep(0.01)
 
         assert files.state_letter() is None
         assert files.wchan() is None

@@ -8,6 +8,8 @@ from xray.xray_helpers import dominant_states, figures_of, record, target, until
 from lab.xray.figures import ThreadFigures
 from lab.xray.states import ThreadState
 
+pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
+
 
 def test_each_blocked_thread_is_seen_in_the_state_it_is_known_to_be_in() -> None:
     with target("states") as states:

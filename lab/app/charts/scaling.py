@@ -18,8 +18,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.app.charts.style import IDEAL_COLOUR, REFERENCE_COLOUR, mode_colour, rgba, styled
-from lab.engine.scaling_fit import Fit, curve
-from lab.engine.sweep_result import SweepPoint, SweepResult
+from lab.sweep.fit import Fit, curve
+from lab.sweep.results import SweepPoint, SweepResult
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "pentagon", "hexagon")
 DASHES = ("dash", "dashdot", "longdash", "longdashdot")

@@ -2,7 +2,7 @@
 
 Where the CPU-bound lab answers "how fast were threads here", this view
 answers "how do threads, processes and subinterpreters *scale*, and how far
-can each go on this machine": it runs a sweep (`lab.engine.sweep`), draws
+can each go on this machine": it runs a sweep (`lab.sweep.runner`), draws
 speedup and efficiency against workers with the ideal, the fitted curves and
 the cores band, and says what the fits mean. Everything else (link, Run and
 Cancel, the host's line, history, CSV) is the shared flow of `lab.app.lab`.
@@ -23,12 +23,13 @@ from lab.app.history import display_time
 from lab.app.lab import Lab, Progress
 from lab.app.links import LinkReader
 from lab.core.interpreters import Interpreter
-from lab.engine import sweep_csv
 from lab.engine.settings import RunSettings
-from lab.engine.sweep import Sweep
-from lab.engine.sweep_report import counts_line, describe_sweep, sweep_takeaway
-from lab.engine.sweep_result import LineFit, SweepResult
-from lab.engine.sweep_settings import (
+from lab.engine.workloads import WORKLOADS
+from lab.sweep import csvio as sweep_csv
+from lab.sweep.report import counts_line, describe_sweep, sweep_takeaway
+from lab.sweep.results import LineFit, SweepResult
+from lab.sweep.runner import Sweep
+from lab.sweep.settings import (
     DEFAULT_MODES,
     DEFAULT_REPEATS,
     DEFAULT_WORKERS,
@@ -38,7 +39,6 @@ from lab.engine.sweep_settings import (
     SweepSettings,
     SweepStep,
 )
-from lab.engine.workloads import WORKLOADS
 
 WORKLOAD_CHOICES: tuple[str, ...] = ("squares", "sha256")
 WORKER_CHOICES: tuple[int, ...] = (1, 2, 4, 8, 16)

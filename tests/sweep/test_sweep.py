@@ -23,17 +23,18 @@ from factories import make_machine
 from lab.core.errors import InvalidSettings, OverBudget, ResultsFormatError
 from lab.core.events import Event
 from lab.core.interpreters import Interpreter
-from lab.engine import protocol, sweep_csv
+from lab.engine import protocol
 from lab.engine.results import ModeRun, RunInterpreter, RunResult
 from lab.engine.runner import ModeProgress
 from lab.engine.settings import RunSettings
 from lab.engine.spans import TaskSpan
-from lab.engine.sweep import Sweep
-from lab.engine.sweep_report import sweep_table, sweep_takeaway
-from lab.engine.sweep_result import SweepResult
-from lab.engine.sweep_settings import SweepSettings, parse_worker_counts
 from lab.hosting.admission import Hosting
 from lab.hosting.limits import Limits
+from lab.sweep import csvio as sweep_csv
+from lab.sweep.report import sweep_table, sweep_takeaway
+from lab.sweep.results import SweepResult
+from lab.sweep.runner import Sweep
+from lab.sweep.settings import SweepSettings, parse_worker_counts
 
 CORES = 2.0
 TASK_S = 0.1

@@ -3,7 +3,7 @@
 `Sweep` runs the steps `SweepSettings.steps()` plans (one `Experiment`, so
 one worker process, per round × worker count × interpreter, with every swept
 mode inside it) and merges each mode's rounds at each count into a point of
-`lab.engine.sweep_result`. Like `lab.engine.compare.Comparison` it never
+`lab.sweep.results`. Like `lab.engine.compare.Comparison` it never
 blocks beyond a poll's timeout, passes the host's deadline on to each
 experiment as what is left of it, and ends its current experiment's processes
 on every way out through `close()`. Events from the experiments come through
@@ -23,8 +23,8 @@ from lab.core.machine import current_machine
 from lab.core.records import new_run_id, now_iso
 from lab.engine.results import ModeRun, RunResult
 from lab.engine.runner import Experiment
-from lab.engine.sweep_result import SweepPoint, SweepResult, merge_point
-from lab.engine.sweep_settings import SweepSettings, SweepStep
+from lab.sweep.results import SweepPoint, SweepResult, merge_point
+from lab.sweep.settings import SweepSettings, SweepStep
 
 
 def line_label(interpreter: Interpreter, gil: str | None) -> str:

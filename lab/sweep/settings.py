@@ -1,7 +1,7 @@
 """What a scaling sweep runs: one workload at several worker counts, per mode and interpreter, interleaved.
 
 A single run at one worker count gives one point; a sweep gives the curve, and
-`lab.engine.scaling_fit` reads a serial fraction off it. This module turns raw
+`lab.sweep.fit` reads a serial fraction off it. This module turns raw
 input (CLI strings, the page's widgets) into checked `SweepSettings`, decides
 how many tasks each worker count runs, plans the order of the experiments,
 and applies public mode's rules to the whole sweep.

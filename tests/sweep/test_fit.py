@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.engine.scaling_fit import (
+from lab.sweep.fit import (
     Fit,
     Model,
     ScalingPoint,
@@ -149,6 +149,7 @@ def coverage(model: Model, say_repeats: bool) -> float:
     return inside / 300
 
 
+@pytest.mark.slow  # hundreds of seeded sweeps
 @pytest.mark.parametrize("model", ["amdahl", "gustafson"])
 def test_the_error_is_calibrated_the_truth_lies_within_one_error_about_two_thirds_of_the_time(
     model: Model,
@@ -156,6 +157,7 @@ def test_the_error_is_calibrated_the_truth_lies_within_one_error_about_two_third
     assert 0.6 <= coverage(model, say_repeats=True) <= 0.8
 
 
+@pytest.mark.slow  # hundreds of seeded sweeps
 @pytest.mark.parametrize("model", ["amdahl", "gustafson"])
 def test_without_the_repeat_count_the_error_errs_on_the_wide_side(model: Model) -> None:
     assert coverage(model, say_repeats=False) >= 0.88

@@ -26,8 +26,8 @@ from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
 from lab.engine.results import STATUSES, ModeRun
-from lab.engine.scaling_fit import Fit, Model, ScalingPoint, fit_strong, fit_weak, usable_parallelism
-from lab.engine.sweep_settings import SweepSettings
+from lab.sweep.fit import Fit, Model, ScalingPoint, fit_strong, fit_weak, usable_parallelism
+from lab.sweep.settings import SweepSettings
 
 SWEEP_SCHEMA_VERSION = 1
 KIND = "sweep"

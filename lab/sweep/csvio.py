@@ -19,14 +19,14 @@ from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.records import MACHINE_COLUMNS, RUN_ID_PATTERN, build_machine, machine_values
 from lab.engine.results import STATUSES
 from lab.engine.settings import RunSettings
-from lab.engine.sweep_result import LineFit, SweepPoint, SweepResult, point_problem, result_problem
-from lab.engine.sweep_settings import (
+from lab.engine.workloads import WORKLOADS
+from lab.sweep.results import LineFit, SweepPoint, SweepResult, point_problem, result_problem
+from lab.sweep.settings import (
     SweepSettings,
     parse_python_choices,
     parse_sweep_modes,
     parse_worker_counts,
 )
-from lab.engine.workloads import WORKLOADS
 
 SWEEP_CSV_SCHEMA_VERSION = 1
 SWEEP_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -10,9 +10,9 @@ Standard library only, like `lab.engine.report`; the page draws the same
 from __future__ import annotations
 
 from lab.engine.report import machine_lines
-from lab.engine.scaling_fit import Fit
-from lab.engine.sweep_result import LineFit, SweepPoint, SweepResult
 from lab.engine.takeaway import SAME_BAND, STATUS_SENTENCES
+from lab.sweep.fit import Fit
+from lab.sweep.results import LineFit, SweepPoint, SweepResult
 
 NOUNS: dict[str, tuple[str, str]] = {
     "threads": ("thread", "threads"),
