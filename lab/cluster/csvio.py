@@ -29,7 +29,8 @@ from lab.cluster.settings import LOCAL, ClusterLayout, ClusterSettings
 from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.records import MACHINE_COLUMNS, MAX_COUNT, RUN_ID_PATTERN, build_machine, machine_values
+from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
+from lab.core.records import MAX_COUNT, RUN_ID_PATTERN
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from lab.convoy.settings import ConvoySettings
 from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.records import MACHINE_COLUMNS, RUN_ID_PATTERN, build_machine, machine_values
+from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
+from lab.core.records import RUN_ID_PATTERN
 from lab.engine.results import RunInterpreter
 
 

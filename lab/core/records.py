@@ -1,6 +1,6 @@
-"""What every run record carries, whatever the lab: an id, a timestamp, the machine, JSON.
+"""What every run record carries, whatever the lab: an id, a timestamp, JSON.
 
-Both labs' results and CSV files use these, so a run id, a date and a machine
+Every lab's results and CSV files use these, so a run id and a date
 are written and read back the same way everywhere.
 """
 
@@ -12,9 +12,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from lab.core.csvtable import Row, check
 from lab.core.errors import ResultsFormatError
-from lab.core.machine import Machine
 
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 MAX_COUNT = 10**9
@@ -34,62 +32,3 @@ def new_run_id() -> str:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: UP017 (datetime.UTC is 3.11+)
-
-
-# Every CSV column with its type; "?" marks a column that may be empty (None).
-# The machine's columns, the same in both labs' CSVs (see `machine_values`, `build_machine`).
-MACHINE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("python_version", "text"),
-    ("implementation", "text"),
-    ("gil_enabled", "bool"),
-    ("free_threaded_build", "bool"),
-    ("logical_cores", "int"),
-    ("physical_cores", "int?"),
-    ("affinity_cores", "int"),
-    ("cpu_quota", "float?"),
-    ("usable_cores", "float"),
-    ("os", "text"),
-    ("machine", "text"),
-    ("machine_start_method", "text"),
-)
-
-
-def machine_values(machine: Machine) -> dict[str, Any]:
-    """The machine's columns, shared by both labs' CSVs (and read back by `build_machine`)."""
-    return {
-        "python_version": machine.python_version,
-        "implementation": machine.implementation,
-        "gil_enabled": machine.gil_enabled,
-        "free_threaded_build": machine.free_threaded_build,
-        "logical_cores": machine.logical_cores,
-        "physical_cores": machine.physical_cores,
-        "affinity_cores": machine.affinity_cores,
-        "cpu_quota": machine.cpu_quota,
-        "usable_cores": machine.usable_cores,
-        "os": machine.os,
-        "machine": machine.machine,
-        "machine_start_method": machine.start_method,
-    }
-
-
-def build_machine(row: Row) -> Machine:
-    values = row.values
-    for name in ("logical_cores", "affinity_cores", "physical_cores"):
-        number = values[name]
-        check(row.line, number is None or 1 <= number <= MAX_COUNT, f"{name} must be at least 1")
-    check(row.line, values["usable_cores"] > 0, "usable_cores must be above 0")
-    check(row.line, values["cpu_quota"] is None or values["cpu_quota"] > 0, "cpu_quota must be above 0")
-    return Machine(
-        python_version=values["python_version"],
-        implementation=values["implementation"],
-        gil_enabled=values["gil_enabled"],
-        free_threaded_build=values["free_threaded_build"],
-        logical_cores=values["logical_cores"],
-        physical_cores=values["physical_cores"],
-        affinity_cores=values["affinity_cores"],
-        cpu_quota=values["cpu_quota"],
-        usable_cores=values["usable_cores"],
-        os=values["os"],
-        machine=values["machine"],
-        start_method=values["machine_start_method"],
-    )

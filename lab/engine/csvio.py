@@ -17,7 +17,8 @@ from typing import Any, TypeAlias
 from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.records import MACHINE_COLUMNS, MAX_COUNT, RUN_ID_PATTERN, build_machine, machine_values
+from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
+from lab.core.records import MAX_COUNT, RUN_ID_PATTERN
 from lab.engine.results import SCHEMA_VERSION, STATUSES, ModeSummary, RunInterpreter, RunResult
 from lab.engine.settings import DEFAULT_XRAY_HZ, MAX_REPEATS, MODES, RunSettings
 from lab.engine.spans import TaskSpan

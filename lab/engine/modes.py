@@ -9,16 +9,14 @@ and shutdown included, and measures the CPU the whole mode used.
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import json
-import multiprocessing
 import os
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 
 from lab.core.procs import set_parent_death_signal
@@ -85,6 +83,10 @@ def run_threads(plan: ModePlan, emit: Emit) -> int:
 
 def run_processes(plan: ModePlan, emit: Emit) -> int:
     """A process pool: each worker has its own interpreter, and so its own GIL."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     context = multiprocessing.get_context(plan.start_method)
     with ProcessPoolExecutor(
         plan.processes,
@@ -104,6 +106,7 @@ def run_processes(plan: ModePlan, emit: Emit) -> int:
 
 def run_asyncio(plan: ModePlan, emit: Emit) -> int:
     """Native coroutines: await what the workload can (sleep, the async HTTP client); CPU work just runs."""
+    import asyncio
 
     async def main() -> None:
         async with workload_for(plan.spec).async_session(plan.spec) as session:
@@ -151,6 +154,8 @@ def default_executor_size() -> int:
 
 def run_asyncio_to_thread(plan: ModePlan, emit: Emit) -> int:
     """The blocking call in `asyncio.to_thread`, as a web framework runs a plain `def` handler."""
+    import asyncio
+
     size = plan.threads or default_executor_size()
 
     async def main() -> None:
@@ -168,6 +173,7 @@ def run_asyncio_to_thread(plan: ModePlan, emit: Emit) -> int:
 
 def run_asyncio_blocking(plan: ModePlan, emit: Emit) -> int:
     """The classic mistake: a blocking call inside `async def` stalls the event loop."""
+    import asyncio
 
     async def main() -> None:
         async def one(index: int) -> TaskSpan:
@@ -181,6 +187,7 @@ def run_asyncio_blocking(plan: ModePlan, emit: Emit) -> int:
 
 async def gather_named(count: int, make: Callable[[int], Awaitable[TaskSpan]], emit: Emit) -> None:
     """Start one named asyncio task per index (the name is its timeline row) and wait for all."""
+    import asyncio
 
     async def reported(index: int) -> None:
         emit(await make(index))
@@ -188,6 +195,23 @@ async def gather_named(count: int, make: Callable[[int], Awaitable[TaskSpan]], e
     await asyncio.gather(
         *(asyncio.create_task(reported(index), name=f"task-{index + 1}") for index in range(count))
     )
+
+
+# What a mode imports when it runs, loaded by `preload` before any timing: a run that needs no event loop
+# or process pool (a batch run, say) does not pay for loading them, and one that does pays before it is timed.
+MODE_MODULES: dict[str, tuple[str, ...]] = {
+    "processes": ("multiprocessing", "concurrent.futures.process"),
+    "interpreters": ("lab.engine.subinterpreters",),
+    "asyncio": ("asyncio",),
+    "asyncio_to_thread": ("asyncio",),
+    "asyncio_blocking": ("asyncio",),
+}
+
+
+def preload(modes: tuple[str, ...]) -> None:
+    for mode in modes:
+        for module in MODE_MODULES.get(mode, ()):
+            importlib.import_module(module)
 
 
 MODES: dict[str, Callable[[ModePlan, Emit], int]] = {

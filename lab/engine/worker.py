@@ -23,7 +23,7 @@ from lab.core.events import EventWriter
 from lab.core.machine import current_machine, gil_enabled
 from lab.core.procs import raise_open_file_limit, tie_to_parent
 from lab.engine import protocol
-from lab.engine.modes import ModePlan, run_mode
+from lab.engine.modes import ModePlan, preload, run_mode
 from lab.engine.settings import RunSettings
 from lab.engine.spans import TaskSpan
 from lab.engine.workloads import TaskSpec, workload_for
@@ -102,6 +102,7 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
     machine = current_machine(settings.start_method)
     spec = task_spec(args)
     workload_for(spec).preload(spec, native_async="asyncio" in settings.modes)
+    preload(settings.modes)
     plan = ModePlan(
         spec=spec,
         tasks=settings.tasks,

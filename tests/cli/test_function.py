@@ -239,9 +239,7 @@ def test_a_function_that_never_returns_is_ended_by_ctrl_c_with_nothing_left(fold
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             workers = [
-                c
-                for c in psutil.Process(proc.pid).children(recursive=True)
-                if "lab.engine.worker" in " ".join(c.cmdline())
+                child for child in psutil.Process(proc.pid).children(recursive=True) if is_worker(child)
             ]
             if workers:
                 break
