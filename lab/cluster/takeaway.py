@@ -83,8 +83,9 @@ def headline(run: ClusterRun, summaries: list[LayoutSummary]) -> str | None:
             parts.append(f"on {summary.layout.workers} single-thread workers at {times(summary.speedup)}")
     measured = f"{'; '.join(parts)} (vs {base.name})"
     predictions = [(summary, predicted_speedup(run, summary, base)) for summary in shown]
-    name = run.settings.info.name
-    kind = {"squares": "Pure-Python", "sha256": "Hashing"}.get(name, "Sleeping")
+    info = run.settings.info
+    holds = info.kind == "cpu" and not info.releases_gil
+    kind = info.noun
     if not all(as_predicted(summary.speedup, predicted) for summary, predicted in predictions):
         expected = ", ".join(
             f"about {predicted:.1f}× for {summary.name}" for summary, predicted in predictions
@@ -93,18 +94,18 @@ def headline(run: ClusterRun, summaries: list[LayoutSummary]) -> str | None:
             f"{kind} tasks {measured}: not what one GIL per worker process predicts here ({expected}), "
             "so something else probably held this machine's cores; run it again when it is quieter."
         )
-    if name == "squares":
+    if holds:
         return (
-            f"Pure-Python tasks {measured} — each Dask worker process has one GIL, so its threads take "
+            f"{kind} tasks {measured} — each Dask worker process has one GIL, so its threads take "
             "turns running Python and only more worker processes use more cores."
         )
-    if name == "sha256":
+    if info.kind == "cpu":
         return (
-            f"Hashing tasks {measured} — hashlib releases the GIL while it hashes, so the threads of one "
-            "worker hash in parallel, much as separate worker processes do."
+            f"{kind} tasks {measured} — {info.releases_how}, so the threads of one worker work in "
+            "parallel, much as separate worker processes do."
         )
     return (
-        f"Sleeping tasks {measured} — a waiting thread holds no GIL, so every thread or worker lets one "
+        f"{kind} tasks {measured} — a waiting thread holds no GIL, so every thread or worker lets one "
         "more task wait at the same time."
     )
 

@@ -88,6 +88,7 @@ class Workload:
     kind: ClassVar[Literal["cpu", "io"]]
     unit: ClassVar[str]
     label: ClassVar[str]  # how the page names it, with the lesson in a few words
+    noun: ClassVar[str]  # what its tasks do, for sentences: "Hashing tasks ran at 1.9×"
     summary: ClassVar[str]
     default_size: ClassVar[int]
     default_tasks: ClassVar[int]
@@ -132,6 +133,7 @@ class Squares(Workload):
     kind = "cpu"
     unit = "loop iterations"
     label = "squares — pure Python, holds the GIL"
+    noun = "Pure-Python"
     summary = "pure-Python loop total += i * i; holds the GIL the whole time"
     default_size = 3_000_000
     default_tasks = 8
@@ -163,6 +165,7 @@ class Sha256(Workload):
     kind = "cpu"
     unit = "bytes hashed"
     label = "sha256 — C code, releases the GIL"
+    noun = "Hashing"
     summary = "hashlib.sha256 over 1 MiB chunks; C code that releases the GIL"
     default_size = 128 * MIB
     default_tasks = 8
@@ -189,6 +192,7 @@ class Sleep(Workload):
     kind = "io"
     unit = "milliseconds"
     label = "sleep — plain waiting"
+    noun = "Sleeping"
     summary = "block for a number of milliseconds: waiting with no network at all"
     default_size = 200
     default_tasks = 10
@@ -216,6 +220,7 @@ class Http(Workload):
     kind = "io"
     unit = "requests (size unused; --bytes sets the body)"
     label = "http — downloads"
+    noun = "Download"
     summary = "GET a URL with requests and stream the body to a file"
     default_size = 1
     default_tasks = 10
@@ -288,6 +293,7 @@ class Function(Workload):
     kind = "cpu"
     unit = "calls (size unused; the arguments set the work)"
     label = "your function"
+    noun = "Function"
     summary = "a function of yours, called once per task with the same arguments"
     default_size = 1
     default_tasks = 8

@@ -71,7 +71,7 @@ def test_a_short_download_is_a_wrong_result() -> None:
 def test_every_workload_describes_itself_for_the_page_and_the_budget(name: str) -> None:
     info = WORKLOADS[name]
     assert info.name == name and info.kind in ("cpu", "io")
-    assert info.label.startswith(name) and info.unit and info.summary
+    assert info.label.startswith(name) and info.unit and info.summary and info.noun
     assert info.default_size in info.size_choices or not info.uses_size
     assert info.size_choices == tuple(sorted(info.size_choices)) and info.size_choices[-1] <= info.max_size
     cost = info.cost(RunSettings.create(name))
