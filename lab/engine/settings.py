@@ -156,8 +156,11 @@ class RunSettings:
 
     @property
     def describe_work(self) -> str:
-        """The workload as a person reads it: 'squares', or the function's target."""
-        return self.function or self.workload
+        """The workload as a person reads it: 'squares', 'mymod:work', or 'your_code.py:work' for a file."""
+        if self.function is None:
+            return self.workload
+        module, function = split_target(self.function)
+        return f"{module.rsplit('/', 1)[-1]}:{function}"
 
     def process_count(self, usable_cores: float) -> int:
         """Workers for the pool modes: as asked, else one per usable core (never more than tasks)."""

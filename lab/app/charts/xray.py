@@ -47,7 +47,7 @@ def row_label(thread: dict[str, Any]) -> str:
 
 
 def xray_figure(
-    figures: dict[str, Any], title: str, usable_cores: float, start: str = "the mode's start"
+    figures: dict[str, Any], title: str, usable_cores: float, since: str = "the mode's start"
 ) -> go.Figure:
     """The state timeline of one mode repeat's threads, and the threads-on-a-CPU step below it."""
     threads = [*figures["threads"], *figures["others"]][:MAX_ROWS]
@@ -117,7 +117,7 @@ def xray_figure(
         col=1,
     )
     fig.update_yaxes(title_text="on a CPU<br>at once", rangemode="tozero", row=2, col=1)
-    fig.update_xaxes(title_text=f"milliseconds from {start} (drag to zoom)", row=2, col=1)
+    fig.update_xaxes(title_text=f"milliseconds from {since} (drag to zoom)", row=2, col=1)
     styled(fig, title, height=height)
     fig.update_layout(
         barmode="overlay",

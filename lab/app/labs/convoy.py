@@ -238,7 +238,7 @@ def draw_xray(result: ConvoyResult) -> None:
         return
     st.plotly_chart(
         xray_charts.xray_figure(
-            point.xray, charts.xray_title(point), result.machine.usable_cores, start="the point's start"
+            point.xray, charts.xray_title(point), result.machine.usable_cores, since="the point's start"
         )
     )
     st.markdown(xray_charts.figures_line(chosen, point.xray))

@@ -289,9 +289,10 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         if not form.code.strip():
             raise InvalidSettings("write a function in the code box first")
         folder = Path(st.session_state.setdefault("code_dir", tempfile.mkdtemp(prefix="gil-lab-code-")))
-        digest = hashlib.sha256(form.code.encode()).hexdigest()[:12]
-        path = folder / f"your_code_{digest}.py"
+        version = folder / hashlib.sha256(form.code.encode()).hexdigest()[:12]  # each edit, its own folder
+        path = version / "your_code.py"
         if not path.exists():
+            version.mkdir(exist_ok=True)
             path.write_text(form.code, encoding="utf-8")
         return f"{path}:{form.function}"
 
