@@ -12,9 +12,8 @@ problem is a one-line `ResultsFormatError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeAlias
 
 from lab.cluster.results import (
@@ -26,11 +25,11 @@ from lab.cluster.results import (
     summaries_ok,
 )
 from lab.cluster.settings import LOCAL, ClusterLayout, ClusterSettings
-from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
+from lab.core.csvtable import Row, as_text, check, check_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
-from lab.core.records import MAX_COUNT, RUN_ID_PATTERN
+from lab.core.records import MAX_COUNT
 
 
 @dataclass(frozen=True)
@@ -167,70 +166,28 @@ def to_csv(runs: Iterable[ClusterRun]) -> str:
 
 def from_csv(text: str | bytes) -> list[ImportedClusterRun]:
     """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
-    return from_rows(read_rows(as_text(text)))
-
-
-def from_rows(rows: Iterable[Mapping[str, Any] | Row]) -> list[ImportedClusterRun]:
-    """Rebuild runs from typed rows (as `cluster_rows` gives, or as read from CSV)."""
-    groups: dict[str, list[Row]] = {}
-    for number, row in enumerate(rows, start=2):
-        parsed = row if isinstance(row, Row) else Row(number, {}, dict(row))
-        missing = [name for name in COLUMN_NAMES if name not in parsed.values]
-        check(parsed.line, not missing, f"missing column {', '.join(missing[:3])}")
-        groups.setdefault(str(parsed.values["run_id"]), []).append(parsed)
-    if not groups:
-        raise ResultsFormatError("no cluster-lab runs to import")
-    return [build_run(group) for group in groups.values()]
-
-
-def read_rows(text: str) -> list[Row]:
-    """Parse and type-check every cell, or raise on the first problem; a file without runs is refused."""
-    rows = read_table(text, COLUMN_NAMES, parse_cells, what="GIL Lab cluster-lab")
-    if not rows:
-        raise ResultsFormatError("the CSV has a header but no runs")
-    return rows
-
-
-def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, kind in COLUMN_TYPES.items():
-        try:
-            values[name] = parse_value(kind, raw[name])
-        except BadValue as exc:
-            raise ResultsFormatError(f"line {line}, column {name}: {exc}, got {raw[name][:40]!r}") from None
-    return values
+    return [build_run(rows) for rows in read_runs(as_text(text), COLUMN_TYPES, what="GIL Lab cluster-lab")]
 
 
 def build_run(rows: list[Row]) -> ImportedClusterRun:
-    first = rows[0]
-    for row in rows[1:]:
-        for name in RUN_COLUMNS:
-            check(
-                row.line, row.values[name] == first.values[name], f"the run has a different {name} than above"
-            )
-    values, line = first.values, first.line
-    check(line, values["kind"] == CLUSTER_KIND, f"kind {str(values['kind'])[:40]!r} is not a cluster-lab run")
-    check(
-        line,
-        values["schema_version"] == CLUSTER_SCHEMA_VERSION,
-        f"schema version {values['schema_version']}, this GIL Lab reads {CLUSTER_SCHEMA_VERSION}",
+    header = check_run(
+        rows,
+        RUN_COLUMNS,
+        kind=CLUSTER_KIND,
+        schema_version=CLUSTER_SCHEMA_VERSION,
+        statuses=CLUSTER_STATUSES,
+        what="cluster-lab",
     )
-    run_id, status, created = values["run_id"], values["status"], values["created"]
-    check(line, RUN_ID_PATTERN.fullmatch(run_id) is not None, f"run_id {run_id[:40]!r} is not valid")
-    check(line, status in CLUSTER_STATUSES, f"unknown status {status[:40]!r}")
-    try:
-        datetime.fromisoformat(created)
-    except ValueError:
-        raise ResultsFormatError(f"line {line}: created {created[:40]!r} is not a date") from None
+    first = rows[0]
     settings = build_settings(first)
     return ImportedClusterRun(
         settings=settings,
         machine=build_machine(first),
         layout_summaries=build_summaries(rows, settings),
-        status=status,
-        message=values["message"],
-        run_id=run_id,
-        created=created,
+        status=header.status,
+        message=first.values["message"],
+        run_id=header.run_id,
+        created=header.created,
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeAlias
 
 from lab.convoy.results import (
@@ -27,11 +26,11 @@ from lab.convoy.results import (
     summaries_ok,
 )
 from lab.convoy.settings import ConvoySettings
-from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
+from lab.core.csvtable import Row, as_text, check, check_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
-from lab.core.records import RUN_ID_PATTERN
+from lab.engine.csvio import build_interpreter
 from lab.engine.results import RunInterpreter
 
 
@@ -156,56 +155,29 @@ def to_csv(runs: Iterable[ConvoyRun]) -> str:
 
 def from_csv(text: str | bytes) -> list[ImportedConvoyRun]:
     """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
-    rows = read_table(as_text(text), COLUMN_NAMES, parse_cells, what="GIL Lab convoy")
-    if not rows:
-        raise ResultsFormatError("the CSV has a header but no runs")
-    groups: dict[str, list[Row]] = {}
-    for row in rows:
-        groups.setdefault(str(row.values["run_id"]), []).append(row)
-    return [build_run(group) for group in groups.values()]
-
-
-def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, kind in COLUMN_TYPES.items():
-        try:
-            values[name] = parse_value(kind, raw[name])
-        except BadValue as exc:
-            raise ResultsFormatError(f"line {line}, column {name}: {exc}, got {raw[name][:40]!r}") from None
-    return values
+    return [build_run(rows) for rows in read_runs(as_text(text), COLUMN_TYPES, what="GIL Lab convoy")]
 
 
 def build_run(rows: list[Row]) -> ImportedConvoyRun:
-    first = rows[0]
-    for row in rows[1:]:
-        for name in RUN_COLUMNS:
-            check(
-                row.line, row.values[name] == first.values[name], f"the run has a different {name} than above"
-            )
-    values, line = first.values, first.line
-    check(line, values["kind"] == CONVOY_KIND, f"kind {str(values['kind'])[:40]!r} is not a convoy run")
-    check(
-        line,
-        values["schema_version"] == CONVOY_SCHEMA_VERSION,
-        f"schema version {values['schema_version']}, this GIL Lab reads {CONVOY_SCHEMA_VERSION}",
+    header = check_run(
+        rows,
+        RUN_COLUMNS,
+        kind=CONVOY_KIND,
+        schema_version=CONVOY_SCHEMA_VERSION,
+        statuses=CONVOY_STATUSES,
+        what="convoy",
     )
-    run_id, status, created = values["run_id"], values["status"], values["created"]
-    check(line, RUN_ID_PATTERN.fullmatch(run_id) is not None, f"run_id {run_id[:40]!r} is not valid")
-    check(line, status in CONVOY_STATUSES, f"unknown status {status[:40]!r}")
-    try:
-        datetime.fromisoformat(created)
-    except ValueError:
-        raise ResultsFormatError(f"line {line}: created {created[:40]!r} is not a date") from None
+    first = rows[0]
     settings = build_settings(first)
     return ImportedConvoyRun(
         settings=settings,
         machine=build_machine(first),
         point_summaries=build_summaries(rows, settings),
         interpreter=build_interpreter(first),
-        status=status,
-        message=values["message"],
-        run_id=run_id,
-        created=created,
+        status=header.status,
+        message=first.values["message"],
+        run_id=header.run_id,
+        created=header.created,
     )
 
 
@@ -221,24 +193,6 @@ def build_settings(row: Row) -> ConvoySettings:
         )
     except InvalidSettings as exc:
         raise ResultsFormatError(f"line {row.line}: invalid settings: {exc}") from None
-
-
-def build_interpreter(row: Row) -> RunInterpreter | None:
-    """The interpreter columns, with its version and build from the machine's columns."""
-    values = row.values
-    if values["interpreter"] is None:
-        return None
-    return RunInterpreter(
-        name=values["interpreter"],
-        version=values["python_version"],
-        implementation=values["implementation"],
-        free_threaded=values["free_threaded_build"],
-        gil_enabled=values["gil_enabled"]
-        if values["interpreter_gil_enabled"] is None
-        else values["interpreter_gil_enabled"],
-        path=values["interpreter_path"] or "",
-        gil_setting=values["gil"],
-    )
 
 
 def build_summaries(rows: list[Row], settings: ConvoySettings) -> tuple[PointSummary, ...]:

@@ -15,9 +15,11 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from lab.core.errors import ResultsFormatError
+from lab.core.records import RUN_ID_PATTERN
 
 MAX_CSV_ROWS = 10_000
 INT_PATTERN = re.compile(r"[0-9]{1,12}")
@@ -141,3 +143,75 @@ def read_table(
 def check(line: int, condition: bool, message: str) -> None:
     if not condition:
         raise ResultsFormatError(f"line {line}: {message}")
+
+
+def parse_cells(line: int, raw: Mapping[str, str], column_types: Mapping[str, str]) -> dict[str, Any]:
+    """Every cell of one row parsed by its column's type, or a one-line error naming the line and column."""
+    values: dict[str, Any] = {}
+    for name, kind in column_types.items():
+        try:
+            values[name] = parse_value(kind, raw[name])
+        except BadValue as exc:
+            raise ResultsFormatError(f"line {line}, column {name}: {exc}, got {raw[name][:40]!r}") from None
+    return values
+
+
+def read_runs(text: str, column_types: Mapping[str, str], what: str) -> list[list[Row]]:
+    """A lab's CSV read and grouped by run (the rows of one run_id, in file order); no runs is refused."""
+    rows = read_table(text, column_types, lambda line, raw: parse_cells(line, raw, column_types), what=what)
+    if not rows:
+        raise ResultsFormatError("the CSV has a header but no runs")
+    return group_by_run(rows)
+
+
+def group_by_run(rows: Iterable[Row]) -> list[list[Row]]:
+    """Rows grouped by `run_id`, runs in the order their first row comes."""
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(str(row.values["run_id"]), []).append(row)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """What every run's rows share and must agree on: its id, status and date."""
+
+    run_id: str
+    status: str
+    created: str
+
+
+def check_run(
+    rows: list[Row],
+    run_columns: Iterable[str],
+    *,
+    kind: str | None,
+    schema_version: int,
+    statuses: Iterable[str],
+    what: str,
+) -> RunHeader:
+    """The checks every lab's CSV makes of one run's rows: the same run columns on every row, its kind
+    and schema version, a valid run id, a known status and a real date."""
+    first = rows[0]
+    columns = tuple(run_columns)
+    for row in rows[1:]:
+        for name in columns:
+            check(
+                row.line, row.values[name] == first.values[name], f"the run has a different {name} than above"
+            )
+    values, line = first.values, first.line
+    if kind is not None:
+        check(line, values["kind"] == kind, f"kind {str(values['kind'])[:40]!r} is not a {what} run")
+    check(
+        line,
+        values["schema_version"] == schema_version,
+        f"schema version {values['schema_version']}, this GIL Lab reads {schema_version}",
+    )
+    run_id, status, created = values["run_id"], values["status"], values["created"]
+    check(line, RUN_ID_PATTERN.fullmatch(run_id) is not None, f"run_id {run_id[:40]!r} is not valid")
+    check(line, status in tuple(statuses), f"unknown status {status[:40]!r}")
+    try:
+        datetime.fromisoformat(created)
+    except ValueError:
+        raise ResultsFormatError(f"line {line}: created {created[:40]!r} is not a date") from None
+    return RunHeader(run_id, status, created)

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
+from lab.core.csvtable import (
+    BadValue,
+    Row,
+    as_text,
+    check,
+    group_by_run,
+    parse_value,
+    read_table,
+    write_table,
+)
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
@@ -274,11 +283,7 @@ def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
 
 def from_csv(text: str | bytes) -> list[ImportedRun]:
     """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
-    rows = read_rows(as_text(text))
-    groups: dict[str, list[Row]] = {}
-    for row in rows:
-        groups.setdefault(row.values["run_id"], []).append(row)
-    return [build_run(group) for group in groups.values()]
+    return [build_run(group) for group in group_by_run(read_rows(as_text(text)))]
 
 
 def build_run(rows: list[Row]) -> ImportedRun:

@@ -11,13 +11,12 @@ every problem is a one-line `ResultsFormatError` naming the line.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from lab.core.csvtable import BadValue, Row, as_text, check, parse_value, read_table, write_table
+from lab.core.csvtable import Row, as_text, check, check_run, group_by_run, read_table, write_table
+from lab.core.csvtable import parse_cells as parse_row
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
-from lab.core.records import RUN_ID_PATTERN
 from lab.engine.results import STATUSES
 from lab.engine.settings import RunSettings
 from lab.engine.workloads import WORKLOADS
@@ -183,41 +182,26 @@ def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
             f"line {line}: the sweep CSV has schema version {version[:20]!r}, "
             f"this GIL Lab reads {SWEEP_CSV_SCHEMA_VERSION}"
         )
-    values: dict[str, Any] = {}
-    for name, kind in COLUMNS:
-        try:
-            values[name] = parse_value(kind, raw[name])
-        except BadValue as exc:
-            raise ResultsFormatError(f"line {line}, column {name}: {exc}, got {raw[name][:40]!r}") from None
-    return values
+    return parse_row(line, raw, dict(COLUMNS))
 
 
 def from_csv(text: str | bytes) -> list[SweepResult]:
     """Every sweep of a CSV written by `to_csv`, or ResultsFormatError; never a part of one."""
     rows = read_table(as_text(text), COLUMN_NAMES, parse_cells, what="GIL Lab sweep")
-    groups: dict[str, list[Row]] = {}
-    for row in rows:
-        groups.setdefault(row.values["run_id"], []).append(row)
-    return [build_sweep(group) for group in groups.values()]
+    return [build_sweep(group) for group in group_by_run(rows)]
 
 
 def build_sweep(rows: list[Row]) -> SweepResult:
-    first = rows[0]
-    for row in rows[1:]:
-        for name in SHARED_COLUMNS:
-            if row.raw[name] != first.raw[name]:
-                raise ResultsFormatError(
-                    f"line {row.line}: sweep {first.values['run_id']!r} has a different {name} than on "
-                    f"line {first.line}"
-                )
-    values = first.values
-    run_id, status, created = values["run_id"], values["status"], values["created"]
-    check(first.line, RUN_ID_PATTERN.fullmatch(run_id) is not None, f"run_id {run_id[:40]!r} is not valid")
-    check(first.line, status in STATUSES, f"unknown status {status[:40]!r}")
-    try:
-        datetime.fromisoformat(created)
-    except ValueError:
-        raise ResultsFormatError(f"line {first.line}: created {created[:40]!r} is not a date") from None
+    header = check_run(
+        rows,
+        SHARED_COLUMNS,
+        kind=None,
+        schema_version=SWEEP_CSV_SCHEMA_VERSION,
+        statuses=STATUSES,
+        what="sweep",
+    )
+    first, values = rows[0], rows[0].values
+    run_id, status, created = header.run_id, header.status, header.created
     settings = build_settings(first)
     interpreters = tuple(label for label in values["interpreters"].split(",") if label)
     points = build_points(rows)

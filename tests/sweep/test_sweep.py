@@ -532,13 +532,13 @@ def edit_cell(text: str, line: int | None, column: str, value: str) -> str:
     [
         (2, "seconds", "fast", "line 2, column seconds: must be a number"),
         (3, "seconds_min", "9.0", "line 3: seconds lie outside min..max"),
-        (3, "scale", "weak", "line 3: sweep .* has a different scale than on line 2"),
+        (3, "scale", "weak", "line 3: the run has a different scale than above"),
         (2, "schema_version", "7", "line 2: the sweep CSV has schema version '7'"),
         (None, "status", "exploded", "line 2: unknown status 'exploded'"),
         (2, "workers", "", "line 2: column workers is empty"),
         (2, "mode", "batch", "invalid sweep settings|did not run"),
         (None, "worker_counts", "1;2", "line 2: invalid sweep settings: --workers takes whole numbers"),
-        (3, "worker_counts", "1,2", "line 3: sweep .* has a different worker_counts than on line 2"),
+        (3, "worker_counts", "1,2", "line 3: the run has a different worker_counts than above"),
         (None, "worker_counts", "2,4", "line 2: invalid sweep settings: its worker counts have no 1"),
     ],
 )
