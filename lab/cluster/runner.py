@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from lab.cluster import protocol
 from lab.cluster.results import LOST, ClusterResult, ClusterTask, LayoutRun
 from lab.cluster.settings import ClusterLayout, ClusterSettings
 from lab.core.errors import RunFailed
 from lab.core.events import Event, EventReader, open_pipe
+from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import describe_exit, end_process_group, python_module_args, start_child, stderr_tail
 
@@ -58,7 +58,7 @@ class Current:
     tasks: list[ClusterTask]
 
 
-class ClusterExperiment:
+class ClusterExperiment(LabRun[ClusterResult]):
     """One Cluster-lab run in its own `python -m lab.cluster.driver` process.
 
     `deadline_s` ends the run after that many seconds and reports it cut short
@@ -114,10 +114,6 @@ class ClusterExperiment:
         return self._proc.pid if self._proc is not None else None
 
     @property
-    def done(self) -> bool:
-        return self.status is not None
-
-    @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started_at if self.started_at is not None else 0.0
 
@@ -135,15 +131,6 @@ class ClusterExperiment:
                 "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
             )
         return events
-
-    def wait(self, on_event: Callable[[Event], None] | None = None, timeout: float = 0.2) -> ClusterResult:
-        """Block until the run ends (for tests and scripts; the CLI and the page poll instead)."""
-        self.start()
-        while not self.done:
-            for event in self.poll(timeout):
-                if on_event is not None:
-                    on_event(event)
-        return self.result()
 
     def _apply(self, event: Event) -> None:
         kind = event.get("event")
@@ -202,11 +189,6 @@ class ClusterExperiment:
                 self._proc.wait(timeout=EXIT_GRACE_S)  # let it close its cluster; close() ends the rest
         self.close()
 
-    def cancel(self, message: str | None = None) -> None:
-        if not self.done:
-            self._finish("cancelled", message or "cancelled before it finished")
-        self.close()
-
     def close(self) -> None:
         """End the driver's process group (its cluster with it) and remove its files. Idempotent."""
         if self._proc is not None:
@@ -250,14 +232,6 @@ class ClusterExperiment:
             status=self.status or "cancelled",
             message=self.message,
         )
-
-    def __enter__(self) -> ClusterExperiment:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def run_cluster(

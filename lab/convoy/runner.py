@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from lab.convoy import protocol
@@ -42,6 +41,7 @@ from lab.core import config
 from lab.core.errors import LabError, RunFailed
 from lab.core.events import Event, EventReader, open_pipe
 from lab.core.interpreters import Interpreter, current_interpreter, gil_environment
+from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import (
     child_env,
@@ -109,7 +109,7 @@ class PointFailed(LabError):
     """A child of the current point failed; the run ends crashed with this one line."""
 
 
-class Convoy:
+class Convoy(LabRun[ConvoyResult]):
     """The points of a convoy run, one at a time; the same shape as every lab's experiment.
 
     `interpreter` runs the measured process, with the settings' GIL switch in
@@ -142,10 +142,6 @@ class Convoy:
         self._stage: Stage | None = None
         self._tmp: Path | None = None
         self._queued: list[Event] = []
-
-    @property
-    def done(self) -> bool:
-        return self.status is not None
 
     @property
     def elapsed(self) -> float:
@@ -191,20 +187,6 @@ class Convoy:
         events, self._queued = events + self._queued, []
         return events
 
-    def wait(self, on_event: Callable[[Event], None] | None = None, timeout: float = 0.2) -> ConvoyResult:
-        """Block until the run ends (for the CLI and tests; the page polls instead)."""
-        self.start()
-        while not self.done or self._queued:
-            for event in self.poll(timeout):
-                if on_event is not None:
-                    on_event(event)
-        return self.result()
-
-    def cancel(self, message: str | None = None) -> None:
-        if not self.done:
-            self._finish("cancelled", message or "cancelled before it finished")
-        self.close()
-
     def close(self) -> None:
         """End the current point's processes (probe, client, X-ray) and remove their files. Idempotent."""
         if self._stage is not None:
@@ -245,6 +227,9 @@ class Convoy:
             gil_setting=self.settings.gil,
         )
 
+    def _pending(self) -> bool:
+        return bool(self._queued)
+
     def result(self) -> ConvoyResult:
         """What was measured so far: every point, or those that finished before the run ended."""
         return ConvoyResult(
@@ -256,14 +241,6 @@ class Convoy:
             message=self.message,
             run_id=self.run_id,
         )
-
-    def __enter__(self) -> Convoy:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
     # --- one point
 
@@ -469,10 +446,6 @@ class Convoy:
             xray=xray,
             xray_note=note,
         )
-
-    def _finish(self, status: str, message: str | None) -> None:
-        self.status, self.message = status, message
-        self.close()
 
     def _end_stage(self, stage: Stage) -> None:
         for proc in (stage.client, stage.probe):

@@ -19,6 +19,7 @@ from typing import Any
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.events import Event
 from lab.core.interpreters import Interpreter
+from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
 from lab.engine.csvio import ImportedRun
@@ -91,7 +92,7 @@ class ComparisonProgress:
     state: str  # "waiting", "running" or "finished"
 
 
-class Comparison:
+class Comparison(LabRun["CompareResult"]):
     """The rounds of a comparison, one experiment at a time; polled like any experiment."""
 
     def __init__(
@@ -121,10 +122,6 @@ class Comparison:
         self._step = 0
         self._current: Experiment | None = None
         self._current_index: int | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status is not None
 
     def start(self) -> Comparison:
         if self.started_at is None:
@@ -165,15 +162,6 @@ class Comparison:
             else:
                 self._next()
         return events
-
-    def _finish(self, status: str, message: str | None) -> None:
-        self.status, self.message = status, message
-        self.close()
-
-    def cancel(self, message: str | None = None) -> None:
-        if not self.done:
-            self._finish("cancelled", message or "cancelled before it finished")
-        self.close()
 
     def close(self) -> None:
         if self._current is not None:

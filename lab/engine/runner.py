@@ -20,13 +20,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from lab.core import config
 from lab.core.errors import RunFailed
 from lab.core.events import Event, EventReader, open_pipe
 from lab.core.interpreters import Interpreter, current_interpreter, gil_environment
+from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import (
     child_env,
@@ -58,7 +58,7 @@ class ModeProgress:
     elapsed: float
 
 
-class Experiment:
+class Experiment(LabRun[RunResult]):
     """One experiment in its own `python -m lab.engine.worker` process.
 
     `interpreter` is the Python that runs the worker (as in pyperf), with the
@@ -161,10 +161,6 @@ class Experiment:
         return self._proc.pid if self._proc is not None else None
 
     @property
-    def done(self) -> bool:
-        return self.status is not None
-
-    @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started_at if self.started_at is not None else 0.0
 
@@ -186,15 +182,6 @@ class Experiment:
                 "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
             )
         return events
-
-    def wait(self, on_event: Callable[[Event], None] | None = None, timeout: float = 0.2) -> RunResult:
-        """Block until the run ends (for the CLI and tests; the page polls instead)."""
-        self.start()
-        while not self.done:
-            for event in self.poll(timeout):
-                if on_event is not None:
-                    on_event(event)
-        return self.result()
 
     def _apply(self, event: Event) -> None:
         kind = event.get("event")
@@ -257,11 +244,6 @@ class Experiment:
                 self._proc.wait(timeout=EXIT_GRACE_S)  # let it exit on its own; close() ends the rest
         self.close()
 
-    def cancel(self, message: str | None = None) -> None:
-        if not self.done:
-            self._finish("cancelled", message or "cancelled before it finished")
-        self.close()
-
     def close(self) -> None:
         """End the worker's process group, the sampler, the embedded server, the temp folder. Idempotent."""
         if self._proc is not None:
@@ -321,14 +303,6 @@ class Experiment:
             target_url=self.target_url,
             interpreter=self.run_interpreter(),
         )
-
-    def __enter__(self) -> Experiment:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def run_experiment(

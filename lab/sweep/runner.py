@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from lab.core.events import Event
 from lab.core.interpreters import Interpreter, current_interpreter
+from lab.core.lifecycle import LabRun
 from lab.core.machine import current_machine
 from lab.core.records import new_run_id, now_iso
 from lab.engine.results import ModeRun, RunResult
@@ -44,7 +45,7 @@ class PointProgress:
     state: str  # "waiting", "running" or "finished"
 
 
-class Sweep:
+class Sweep(LabRun[SweepResult]):
     """A sweep's experiments, run in the planned order; polled like any experiment.
 
     `interpreters` are the resolved Pythons of the settings' choices, in their
@@ -88,10 +89,6 @@ class Sweep:
         choice = self.settings.choice(python)
         return choice.gil if choice is not None else self.settings.base.gil
 
-    @property
-    def done(self) -> bool:
-        return self.status is not None
-
     def start(self) -> Sweep:
         if self.started_at is None:
             self.started_at = time.monotonic()
@@ -133,15 +130,6 @@ class Sweep:
             else:
                 self._next()
         return events
-
-    def _finish(self, status: str, message: str | None) -> None:
-        self.status, self.message = status, message
-        self.close()
-
-    def cancel(self, message: str | None = None) -> None:
-        if not self.done:
-            self._finish("cancelled", message or "cancelled before it finished")
-        self.close()
 
     def close(self) -> None:
         """End the current experiment's processes. Idempotent."""

@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from lab.core.events import Event, EventReader, open_pipe
+from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import describe_exit, end_process_group, python_module_args, start_child, stderr_tail
 from lab.web import protocol
@@ -63,7 +63,7 @@ class EndpointProgress:
     window_s: float
 
 
-class WebExperiment:
+class WebExperiment(LabRun[WebResult]):
     """One web-lab run: the same shape as `lab.engine.runner.Experiment` (start, poll, done, result, cancel).
 
     `python` is the interpreter that runs the server and the clients, so the
@@ -98,10 +98,6 @@ class WebExperiment:
         return self
 
     @property
-    def done(self) -> bool:
-        return self.status is not None
-
-    @property
     def server_pid(self) -> int | None:
         """The current endpoint's server process (uvicorn, or its supervisor with several workers)."""
         return self._stage.server.pid if self._stage is not None else None
@@ -124,21 +120,6 @@ class WebExperiment:
         self._queued = []
         return events
 
-    def wait(self, on_event: Callable[[Event], None] | None = None, timeout: float = 0.2) -> WebResult:
-        """Block until the run ends (for the CLI and tests; the page polls instead)."""
-        self.start()
-        while True:
-            for event in self.poll(timeout):
-                if on_event is not None:
-                    on_event(event)
-            if self.done and not self._queued:
-                return self.result()
-
-    def cancel(self, message: str | None = None) -> None:
-        if not self.done:
-            self._finish("cancelled", message or "cancelled before it finished")
-        self.close()
-
     def close(self) -> None:
         """End the current server and load generator, and remove their files. Idempotent."""
         if self._stage is not None:
@@ -148,6 +129,9 @@ class WebExperiment:
             self._tmp = None
         if self.status is None and self.machine is not None:
             self.status, self.message = "cancelled", "ended before it finished"
+
+    def _pending(self) -> bool:
+        return bool(self._queued)
 
     def result(self) -> WebResult:
         """What was measured so far: every endpoint, or those that finished before the run ended."""
@@ -169,14 +153,6 @@ class WebExperiment:
             )
             rows.append(EndpointProgress(endpoint, state, requests, elapsed, self.settings.window_s))
         return rows
-
-    def __enter__(self) -> WebExperiment:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _launch(self, endpoint: str) -> None:
         assert self._tmp is not None and self.machine is not None

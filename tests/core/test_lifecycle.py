@@ -1,0 +1,78 @@
+"""The shared life of a lab run: wait drains held-back events, cancel and `with` always close."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.core.events import Event
+from lab.core.lifecycle import LabRun
+
+
+class Scripted(LabRun[list[str]]):
+    """A run whose polls hand out a fixed list of events, one a poll, then end it."""
+
+    def __init__(self, events: list[str], held_back: int = 0) -> None:
+        self.events = list(events)
+        self.held = [f"late{i}" for i in range(held_back)]
+        self.seen: list[str] = []
+        self.starts = 0
+        self.closes = 0
+
+    def start(self) -> Scripted:
+        self.starts += 1
+        return self
+
+    def poll(self, timeout: float = 0.1) -> list[Event]:
+        if self.events:
+            name = self.events.pop(0)
+            self.seen.append(name)
+            if not self.events:
+                self._finish("complete", None)
+            return [{"event": name}]
+        if self.held:
+            return [{"event": self.held.pop(0)}]
+        return []
+
+    def _pending(self) -> bool:
+        return bool(self.held)
+
+    def close(self) -> None:
+        self.closes += 1
+
+    def result(self) -> list[str]:
+        return list(self.seen)
+
+
+def test_wait_hands_every_event_to_the_callback_including_those_held_back_after_the_end() -> None:
+    run = Scripted(["a", "b", "c"], held_back=2)
+    got: list[str] = []
+    result = run.wait(lambda event: got.append(event["event"]))
+    assert got == ["a", "b", "c", "late0", "late1"]
+    assert result == ["a", "b", "c"]
+    assert run.status == "complete" and run.done
+
+
+def test_cancel_sets_a_status_once_and_closes_every_time() -> None:
+    run = Scripted(["a", "b"])
+    run.cancel()
+    assert (run.status, run.message) == ("cancelled", "cancelled before it finished")
+    closes = run.closes
+    assert closes >= 1
+    run.cancel("again")
+    assert run.message == "cancelled before it finished"
+    assert run.closes == closes + 1
+
+
+def test_cancel_keeps_the_status_of_a_run_that_already_ended() -> None:
+    run = Scripted(["a"])
+    run.wait()
+    run.cancel("too late")
+    assert run.status == "complete"
+
+
+def test_a_with_block_starts_the_run_and_closes_it_when_an_exception_leaves() -> None:
+    run = Scripted(["a"])
+    with pytest.raises(RuntimeError), run as entered:
+        assert entered is run and run.starts == 1
+        raise RuntimeError("the page was stopped")
+    assert run.closes == 1
