@@ -33,7 +33,7 @@ from typing import Any
 from lab.cluster.settings import LOCAL, ClusterLayout, ClusterSettings
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.records import new_run_id, now_iso, parse_json
+from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
 from lab.engine.spans import TaskSpan
 
 CLUSTER_SCHEMA_VERSION = 1
@@ -322,17 +322,13 @@ class ClusterResult:
 
     @classmethod
     def from_dict(cls, data: Any) -> ClusterResult:
-        if not isinstance(data, dict) or "schema_version" not in data:
-            raise ResultsFormatError("not a GIL Lab result: no schema_version")
-        if data.get("kind") != CLUSTER_KIND:
-            raise ResultsFormatError("not a GIL Lab cluster result: its kind is not 'cluster'")
-        if data["schema_version"] != CLUSTER_SCHEMA_VERSION:
-            raise ResultsFormatError(
-                f"cluster result has schema version {data['schema_version']}, "
-                f"this GIL Lab reads {CLUSTER_SCHEMA_VERSION}"
-            )
-        if data.get("status") not in CLUSTER_STATUSES:
-            raise ResultsFormatError(f"unknown status {str(data.get('status'))[:40]!r}")
+        check_result_header(
+            data,
+            kind=CLUSTER_KIND,
+            schema_version=CLUSTER_SCHEMA_VERSION,
+            statuses=CLUSTER_STATUSES,
+            what="cluster",
+        )
         try:
             return cls(
                 settings=ClusterSettings.from_dict(data["settings"]),

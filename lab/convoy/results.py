@@ -19,7 +19,7 @@ from typing import Any
 from lab.convoy.settings import MAX_CPU_THREADS, ConvoySettings
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.records import new_run_id, now_iso, parse_json
+from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
 from lab.core.stats import percentile
 from lab.core.validate import whole
 from lab.engine.results import RunInterpreter
@@ -206,17 +206,13 @@ class ConvoyResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConvoyResult:
-        if not isinstance(data, dict) or "schema_version" not in data:
-            raise ResultsFormatError("not a GIL Lab result: no schema_version")
-        if data.get("kind") != CONVOY_KIND:
-            raise ResultsFormatError("not a GIL Lab convoy result: its kind is not 'convoy'")
-        if data["schema_version"] != CONVOY_SCHEMA_VERSION:
-            raise ResultsFormatError(
-                f"convoy result has schema version {data['schema_version']}, "
-                f"this GIL Lab reads {CONVOY_SCHEMA_VERSION}"
-            )
-        if data.get("status") not in CONVOY_STATUSES:
-            raise ResultsFormatError(f"unknown status {str(data.get('status'))[:40]!r}")
+        check_result_header(
+            data,
+            kind=CONVOY_KIND,
+            schema_version=CONVOY_SCHEMA_VERSION,
+            statuses=CONVOY_STATUSES,
+            what="convoy",
+        )
         try:
             interpreter = data.get("interpreter")
             return cls(

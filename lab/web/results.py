@@ -17,7 +17,7 @@ from typing import Any
 
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.records import new_run_id, now_iso, parse_json
+from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
 from lab.core.stats import percentile
 from lab.web.settings import ENDPOINTS, WebSettings
 
@@ -325,17 +325,9 @@ class WebResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WebResult:
-        if not isinstance(data, dict) or "schema_version" not in data:
-            raise ResultsFormatError("not a GIL Lab result: no schema_version")
-        if data.get("kind") != WEB_KIND:
-            raise ResultsFormatError("not a GIL Lab web-lab result: its kind is not 'web'")
-        if data["schema_version"] != WEB_SCHEMA_VERSION:
-            raise ResultsFormatError(
-                f"web result has schema version {data['schema_version']}, "
-                f"this GIL Lab reads {WEB_SCHEMA_VERSION}"
-            )
-        if data.get("status") not in WEB_STATUSES:
-            raise ResultsFormatError(f"unknown status {str(data.get('status'))[:40]!r}")
+        check_result_header(
+            data, kind=WEB_KIND, schema_version=WEB_SCHEMA_VERSION, statuses=WEB_STATUSES, what="web-lab"
+        )
         try:
             return cls(
                 settings=WebSettings.from_dict(data["settings"]),
