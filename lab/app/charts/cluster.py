@@ -35,6 +35,7 @@ from lab.app.charts.style import (
     empty_figure,
     mode_colour,
     natural_key,
+    note_below,
     plural,
     reference_line,
     rgba,
@@ -323,19 +324,7 @@ def task_stream_chart(result: ClusterResult) -> go.Figure:
         )
     fig.update_xaxes(showticklabels=True, rangemode="tozero")
     fig.update_xaxes(title_text="seconds from the layout's first submit", row=len(summaries), col=1)
-    fig.add_annotation(
-        text=SHADING_NOTE + "<br>One colour per worker process: its threads share one GIL.",
-        x=0,
-        y=0,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="top",
-        yshift=-60,
-        showarrow=False,
-        align="left",
-        font={"size": 12},
-    )
+    note_below(fig, SHADING_NOTE + "<br>One colour per worker process: its threads share one GIL.")
     styled(fig, title, height=height)
     fig.update_layout(barmode="overlay", bargap=0.25, margin={"b": 150})
     return fig

@@ -19,6 +19,7 @@ from lab.app.charts.style import (
     empty_figure,
     mode_colour,
     natural_key,
+    note_below,
     plural,
     reference_line,
     rgba,
@@ -318,19 +319,7 @@ def timeline_chart(result: Run) -> go.Figure:
             )
     fig.update_xaxes(showticklabels=True, rangemode="tozero")
     fig.update_xaxes(title_text="seconds from the mode's start", row=len(summaries), col=1)
-    fig.add_annotation(
-        text=SHADING_NOTE,
-        x=0,
-        y=0,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="top",
-        yshift=-60,
-        showarrow=False,
-        align="left",
-        font={"size": 12},
-    )
+    note_below(fig, SHADING_NOTE)
     styled(fig, title, height=height)
     fig.update_layout(barmode="overlay", bargap=0.25, margin={"b": 130})
     return fig

@@ -94,3 +94,20 @@ def reference_line(fig: go.Figure, y: float, label: str, colour: str, dash: str)
         annotation_font={"color": colour, "size": 13},
         annotation_bgcolor="rgba(255, 255, 255, 0.85)",
     )
+
+
+def note_below(fig: go.Figure, text: str) -> None:
+    """A small note under the plot's left corner (what the shading means), below the x-axis title."""
+    fig.add_annotation(
+        text=text,
+        x=0,
+        y=0,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="top",
+        yshift=-60,
+        showarrow=False,
+        align="left",
+        font={"size": 12},
+    )
