@@ -8,15 +8,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
+from cli_runs import children_running, lab_cli, start_lab_cli, stop
 
 from lab.convoy.csvio import from_csv
-from lab.core.procs import REPO_ROOT, child_env, group_members
+from lab.core.procs import group_members
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,51 +28,11 @@ CHILDREN = ("lab.convoy.probe", "lab.convoy.client", "lab.xray.sampler")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lab", "convoy", *args],
-        cwd=REPO_ROOT,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    return lab_cli("convoy", *args)
 
 
 def start_cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "lab", "convoy", *args],
-        cwd=REPO_ROOT,
-        env=child_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    """After a failed check: SIGTERM lets the CLI end its children; SIGKILL only if it hangs."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-
-
-def children_running(proc: subprocess.Popen[str], timeout: float = 30.0) -> dict[str, int]:
-    """Wait until the CLI's probe, client and X-ray sampler all run; their pids (each leads its group)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = {}
-        with contextlib.suppress(psutil.NoSuchProcess):
-            for child in psutil.Process(proc.pid).children():
-                command = " ".join(child.cmdline())
-                found |= {module: child.pid for module in CHILDREN if module in command}
-        if len(found) == len(CHILDREN):
-            return found
-        time.sleep(0.05)
-    raise AssertionError("the probe, the client and the X-ray did not all start")
+    return start_lab_cli("convoy", *args)
 
 
 def test_json_has_one_point_per_thread_count_and_interval_with_the_documented_fields() -> None:
@@ -131,7 +91,7 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:
 def test_a_killed_probe_exits_1_with_the_reason() -> None:
     proc = start_cli("--cpu-threads", "1", "--switch-interval-ms", "5", "--seconds", "20")
     try:
-        probe = children_running(proc)["lab.convoy.probe"]
+        probe = children_running(proc, CHILDREN)["lab.convoy.probe"]
         os.kill(probe, signal.SIGKILL)
         err = proc.communicate(timeout=30)[1]
     finally:
@@ -143,7 +103,7 @@ def test_a_killed_probe_exits_1_with_the_reason() -> None:
 def test_ctrl_c_exits_130_once_every_process_is_gone() -> None:
     proc = start_cli("--cpu-threads", "2", "--switch-interval-ms", "5", "--seconds", "20")
     try:
-        groups = list(children_running(proc).values())
+        groups = list(children_running(proc, CHILDREN).values())
         proc.send_signal(signal.SIGINT)
         err = proc.communicate(timeout=30)[1]
     finally:
@@ -158,7 +118,7 @@ def test_a_killed_cli_leaves_no_probe_client_or_xray_behind() -> None:
     proc = start_cli("--cpu-threads", "2", "--switch-interval-ms", "5", "--seconds", "20")
     found: dict[str, int] = {}
     try:
-        found = children_running(proc)
+        found = children_running(proc, CHILDREN)
         files = psutil.Process(found["lab.convoy.probe"]).open_files()
         run_folder = next(Path(f.path) for f in files if f.path.endswith("probe.stderr")).parents[1]
         proc.kill()

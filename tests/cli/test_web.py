@@ -8,69 +8,28 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
+from cli_runs import children_running, lab_cli, start_lab_cli, stop
 
-from lab.core.procs import REPO_ROOT, child_env, group_members
+from lab.core.procs import group_members
 from lab.web.csvio import from_csv
 
 pytestmark = [pytest.mark.web, pytest.mark.timeout(120)]  # uvicorn servers and aiohttp clients
 
+CHILDREN = ("lab.web.serve", "lab.web.load")
 QUICK = ["--clients", "10", "--latency-ms", "50", "--duration", "1"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m lab web ARGS`, as a person runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "lab", "web", *args],
-        cwd=REPO_ROOT,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    return lab_cli("web", *args)
 
 
 def start_cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "lab", "web", *args],
-        cwd=REPO_ROOT,
-        env=child_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    """After a failed check: SIGTERM lets the CLI end its children and files; SIGKILL only if it hangs."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-
-
-def children_running(proc: subprocess.Popen[str], timeout: float = 30.0) -> dict[str, int]:
-    """Wait until the CLI's server and load generator both run; their pids (each leads its group)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = {}
-        for child in psutil.Process(proc.pid).children():
-            command = " ".join(child.cmdline())
-            for module in ("lab.web.serve", "lab.web.load"):
-                if module in command:
-                    found[module] = child.pid
-        if len(found) == 2:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("the server and the load generator did not start")
+    return start_lab_cli("web", *args)
 
 
 def test_json_has_settings_machine_and_a_row_per_endpoint() -> None:
@@ -138,7 +97,7 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:
 def test_a_crashed_server_exits_1_with_the_reason() -> None:
     proc = start_cli("--endpoints", "def_wait", "--clients", "10", "--duration", "20")
     try:
-        server = children_running(proc)["lab.web.serve"]
+        server = children_running(proc, CHILDREN)["lab.web.serve"]
         os.kill(server, signal.SIGKILL)
         err = proc.communicate(timeout=30)[1]
     finally:
@@ -159,7 +118,7 @@ def workers_running(server: int, timeout: float = 30.0) -> None:
 def test_ctrl_c_exits_130_once_every_process_is_gone() -> None:
     proc = start_cli("--endpoints", "async_blocking", "--server-workers", "2", "--duration", "30")
     try:
-        found = children_running(proc)
+        found = children_running(proc, CHILDREN)
         groups = list(found.values())
         workers_running(found["lab.web.serve"])
         proc.send_signal(signal.SIGINT)
@@ -177,7 +136,7 @@ def test_a_killed_cli_leaves_no_server_or_client_behind(when: str) -> None:
     proc = start_cli("--endpoints", "async_blocking", "--server-workers", "2", "--duration", "30")
     found: dict[str, int] = {}
     try:
-        found = children_running(proc)
+        found = children_running(proc, CHILDREN)
         command = psutil.Process(found["lab.web.serve"]).cmdline()
         run_folder = Path(command[command.index("--ready-dir") + 1]).parents[1]
         if when == "serving":
