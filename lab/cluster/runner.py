@@ -113,10 +113,6 @@ class ClusterExperiment(LabRun[ClusterResult]):
         """The driver's pid, which is also its process group's id."""
         return self._proc.pid if self._proc is not None else None
 
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at if self.started_at is not None else 0.0
-
     def poll(self, timeout: float = 0.1) -> list[Event]:
         """Events that arrived within `timeout` seconds; ends the run when it is over."""
         if self.done or self._reader is None:

@@ -144,10 +144,6 @@ class Convoy(LabRun[ConvoyResult]):
         self._queued: list[Event] = []
 
     @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at if self.started_at is not None else 0.0
-
-    @property
     def probe_pid(self) -> int | None:
         """The current point's measured process (it leads its own process group)."""
         return self._stage.probe.pid if self._stage is not None else None

@@ -18,6 +18,7 @@ must not differ is the contract the page, the CLI and the host's queue rely on:
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from types import TracebackType
@@ -33,6 +34,7 @@ class LabRun(ABC, Generic[ResultT]):
 
     status: str | None = None
     message: str | None = None
+    started_at: float | None = None  # time.monotonic() when the run started
 
     @abstractmethod
     def start(self) -> Self:
@@ -53,6 +55,11 @@ class LabRun(ABC, Generic[ResultT]):
     @property
     def done(self) -> bool:
         return self.status is not None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the run started (0 before it starts)."""
+        return time.monotonic() - self.started_at if self.started_at is not None else 0.0
 
     def _pending(self) -> bool:
         """Whether events are still held back for `poll` after the run is done (none by default)."""
