@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timing_tries import until_good
 
 from lab.sweep import csvio as sweep_csv
 from lab.sweep.results import SweepResult
@@ -39,15 +40,21 @@ def serial_fractions(data: dict[str, Any]) -> dict[str, float]:
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
 def test_threads_fit_a_serial_fraction_near_one_and_processes_near_zero_on_this_machine() -> None:
-    """The issue's own command: on 2 cores, threads above 0.7 and processes below 0.25 (best of three)."""
+    """The issue's own command: on 2 cores, threads above 0.7 and processes below 0.25 (up to five tries)."""
     command = ("sweep", "squares", "--modes", "threads,processes", "--workers", "1,2,4", "--format", "json")
-    for attempt in range(3):
+
+    def sweep() -> subprocess.CompletedProcess[str]:
         out = lab(*command)
         assert out.returncode == 0, out.stderr
+        return out
+
+    def good(out: subprocess.CompletedProcess[str]) -> bool:
         fractions = serial_fractions(json.loads(out.stdout))
-        if fractions.get("threads", 0) > 0.7 and fractions.get("processes", 1) < 0.25:
-            break
-        print(f"attempt {attempt + 1}: serial fractions {fractions} on a noisy machine; retrying")
+        return fractions.get("threads", 0) > 0.7 and fractions.get("processes", 1) < 0.25
+
+    tries = until_good(sweep, good)
+    out = tries[-1]
+    seen = [serial_fractions(json.loads(each.stdout)) for each in tries]
     data = json.loads(out.stdout)
     assert data["scale"] == "strong" and data["machine"]["usable_cores"] >= 2
     assert [(p["mode"], p["workers"]) for p in data["points"]] == [
@@ -59,8 +66,7 @@ def test_threads_fit_a_serial_fraction_near_one_and_processes_near_zero_on_this_
         ("processes", 4),
     ]
     assert all(p["tasks"] == 4 and p["repeats"] == 3 for p in data["points"])
-    assert fractions["threads"] > 0.7
-    assert fractions["processes"] < 0.25
+    assert good(out), f"serial fractions of every try on this noisy machine: {seen}"
 
 
 @pytest.mark.usefixtures("no_leftover_processes")

@@ -3,13 +3,14 @@
 The machine is shared and has two cores: other work can take a core away
 from the measured threads at any moment, which only ever lowers how many
 are on a CPU and how often they hand over. So a bound that load cannot
-break must hold on every try, and one it can break gets the best of three.
+break must hold on every try, and one it can break gets up to five tries.
 """
 
 from __future__ import annotations
 
 import pytest
-from xray.xray_helpers import figures_of, record, target, until_good
+from timing_tries import until_good
+from xray.xray_helpers import figures_of, record, target
 
 from lab.xray.figures import WindowFigures
 

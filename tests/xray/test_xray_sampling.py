@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from xray.xray_helpers import dominant_states, figures_of, record, target, until_good
+from timing_tries import until_good
+from xray.xray_helpers import dominant_states, figures_of, record, target
 
 from lab.xray.figures import ThreadFigures
 from lab.xray.states import ThreadState

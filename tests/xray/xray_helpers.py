@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from lab.core.procs import end_process_group, start_child
 from lab.xray.client import XraySampler
@@ -23,10 +22,6 @@ from lab.xray.states import ThreadState
 TARGET_SCRIPT = Path(__file__).with_name("xray_target.py")
 START_DEADLINE_S = 15.0
 SETTLE_S = 0.3  # threads take a moment to reach their state; figures skip it
-TRIES = 3  # for relations that other work on this shared 2-core machine can spoil
-QUIET_BUSY_SHARE = 0.2  # a try starts once other work leaves the cores at least this idle...
-QUIET_DEADLINE_S = 30.0  # ...or after this long regardless
-Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -87,33 +82,3 @@ def figures_of(recording: Recording, threads: dict[str, tuple[int, int]]) -> Win
 
 def dominant_states(figures: WindowFigures) -> dict[str, ThreadState]:
     return {str(thread.worker): max(ThreadState, key=thread.share) for thread in figures.threads}
-
-
-def until_good(run: Callable[[], Result], good: Callable[[Result], bool]) -> list[Result]:
-    """Up to TRIES results of `run`, each on quiet cores if possible, stopping at the first `good` one."""
-    results: list[Result] = []
-    while not (results and good(results[-1])) and len(results) < TRIES:
-        wait_for_quiet_cores()
-        results.append(run())
-    return results
-
-
-def wait_for_quiet_cores() -> None:
-    """Wait until other work on the machine leaves the cores mostly idle (at most QUIET_DEADLINE_S)."""
-    deadline = time.monotonic() + QUIET_DEADLINE_S
-    while busy_share() > QUIET_BUSY_SHARE and time.monotonic() < deadline:
-        pass  # busy_share() itself waits a moment
-
-
-def busy_share(interval_s: float = 0.3) -> float:
-    """How busy all cores were over `interval_s`, from /proc/stat."""
-
-    def busy_and_total() -> tuple[int, int]:
-        with open("/proc/stat") as stat:
-            ticks = [int(value) for value in stat.readline().split()[1:]]
-        return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # all but idle and iowait
-
-    busy_0, total_0 = busy_and_total()
-    time.sleep(interval_s)
-    busy_1, total_1 = busy_and_total()
-    return (busy_1 - busy_0) / max(1, total_1 - total_0)
