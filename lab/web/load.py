@@ -37,6 +37,7 @@ from lab.web.settings import ENDPOINTS, PROBE_ENDPOINT, PROBE_INTERVAL_S, WebSet
 PROGRESS_INTERVAL_S = 0.25
 READY_TIMEOUT_S = 30.0
 READY_POLL_S = 0.02
+SPREAD_TRIES = 10  # connection bursts, until every server worker holds one
 FAILURE_PAUSE_S = 0.01  # after a failed request, so a refusing server does not get a busy loop
 CALIBRATION_BUDGET_S = 0.3
 CALIBRATION_MIN_RUNS = 3
@@ -158,15 +159,44 @@ async def probe(session: aiohttp.ClientSession, url: str, tally: Tally, interval
         await asyncio.sleep(next_at - time.perf_counter())
 
 
-async def warm_up(session: aiohttp.ClientSession, url: str, connections: int) -> None:
-    """Open each connection with a ping before the window, so the window times requests, not handshakes."""
+async def warm_up(session: aiohttp.ClientSession, url: str, connections: int) -> set[int]:
+    """Open each connection with a ping before the window, so the window times requests, not handshakes.
 
-    async def ping() -> None:
+    Returns the pids of the worker processes that accepted the connections.
+    """
+
+    async def ping() -> int | None:
         async with session.get(url) as response:
-            await response.read()
+            data = await response.json()
             response.raise_for_status()
+        return int(data["pid"]) if isinstance(data, dict) and "pid" in data else None
 
-    await asyncio.gather(*(ping() for _ in range(connections)))
+    return {pid for pid in await asyncio.gather(*(ping() for _ in range(connections))) if pid is not None}
+
+
+async def spread_session(url: str, connections: int, workers: int) -> aiohttp.ClientSession:
+    """A session whose warmed connections reach every server worker process.
+
+    Each worker accepts every connection waiting on the shared socket when it
+    wakes, so a burst of connections can all land on one worker and stay there
+    (they are kept alive): a run "with 2 server workers" would then be served by
+    one. Reconnecting until each worker holds a connection measures what the
+    setting says; a worker with a few of them is as busy as one with many.
+    """
+    wanted, tries = min(workers, connections), 1
+    while True:
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=None)
+        )
+        try:
+            reached = await warm_up(session, url, connections)
+        except BaseException:
+            await session.close()
+            raise
+        if len(reached) >= wanted or tries == SPREAD_TRIES:
+            return session  # after the last try, as it is: the result counts the pids that answered
+        await session.close()
+        tries += 1
 
 
 async def report_progress(endpoint: str, tally: Tally, events: EventWriter) -> None:
@@ -219,18 +249,38 @@ def endpoint_url(base_url: str, endpoint: str, settings: WebSettings) -> str:
 
 
 async def wait_until_ready(base_url: str, ready_dir: Path, workers: int) -> None:
-    """Every worker process has started its app, and the server answers a ping."""
+    """Every worker process has started its app and answered a ping.
+
+    A worker touches its ready file in its app's start-up, a moment before it
+    listens on the shared socket; clients that connect in that moment all land
+    on the workers already listening, and a run "with 2 server workers" would
+    be served by one. So the pings go out on fresh connections, a few at once,
+    until each worker's pid has answered one.
+    """
     deadline = time.monotonic() + READY_TIMEOUT_S
-    async with aiohttp.ClientSession() as session:
+    answered: set[int] = set()
+    connector = aiohttp.TCPConnector(force_close=True)  # a new connection, so a new accept, per ping
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def ping() -> None:
+            try:
+                async with session.get(f"{base_url}/{PROBE_ENDPOINT}") as response:
+                    if response.status == 200:
+                        answered.add(int((await response.json())["pid"]))
+            except (*NETWORK_ERRORS, ValueError, KeyError, TypeError):
+                pass
+
         while time.monotonic() < deadline:
             if len(list(ready_dir.iterdir())) >= workers:
-                try:
-                    async with session.get(f"{base_url}/{PROBE_ENDPOINT}") as response:
-                        if response.status == 200:
-                            return
-                except NETWORK_ERRORS:
-                    pass
+                await asyncio.gather(*(ping() for _ in range(2 * workers)))
+                if len(answered) >= workers:
+                    return
             await asyncio.sleep(READY_POLL_S)
+    if workers > 1 and answered:
+        raise ServerNotReady(
+            f"only {len(answered)} of the web server's {workers} worker processes answered a ping "
+            f"within {READY_TIMEOUT_S:g} s"
+        )
     raise ServerNotReady(f"the web server did not answer a ping within {READY_TIMEOUT_S:g} s")
 
 
@@ -250,9 +300,8 @@ async def load(
     unlimited = aiohttp.ClientTimeout(total=None)
     async with contextlib.AsyncExitStack() as stack:
         session = await stack.enter_async_context(
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=unlimited)
+            await spread_session(ping_url, settings.clients, settings.server_workers)
         )
-        await warm_up(session, ping_url, settings.clients)
         probe_session = None
         if ENDPOINTS[endpoint].probed:
             probe_session = await stack.enter_async_context(

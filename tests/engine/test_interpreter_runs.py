@@ -15,11 +15,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from timing_tries import best_speedup
+from timing_tries import best_speedup, until_good
 
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import Interpreter
-from lab.engine.results import RunResult
+from lab.engine.results import ModeSummary, RunResult
 from lab.engine.runner import run_experiment
 from lab.engine.settings import MODES, RunSettings
 from lab.engine.takeaway import takeaway
@@ -43,13 +43,18 @@ def run(settings: RunSettings) -> RunResult:
     return run_experiment(settings, interpreter=python)
 
 
-def threads_speedup(name: str, gil: str | None, mode: str = "threads") -> float:
+def against_batch(name: str, gil: str | None, mode: str = "threads") -> ModeSummary:
+    """`mode` beside batch on 4 pure-Python tasks: its speedup and cores busy."""
     settings = RunSettings.create(
         "squares", tasks=4, size=3_000_000, modes=f"batch,{mode}", python=name, gil=gil, workers=2
     )
     result = run(settings)
     assert result.all_ok
-    return result.summary(mode).speedup or 0.0
+    return result.summary(mode)
+
+
+def threads_speedup(name: str, gil: str | None, mode: str = "threads") -> float:
+    return against_batch(name, gil, mode).speedup or 0.0
 
 
 @pytest.mark.parametrize("name", ["3.11", "3.12", "3.13", "3.13t"])
@@ -71,7 +76,10 @@ def test_free_threaded_threads_scale_with_the_gil_off_and_not_with_it_on() -> No
     assert off.interpreter is not None and off.interpreter.gil_enabled is False
     assert on.interpreter is not None and on.interpreter.gil_enabled is True
     assert best_speedup(lambda: threads_speedup("3.13t", "off"), enough=1.6) > 1.6
-    assert min(threads_speedup("3.13t", "on") for _ in range(2)) < 1.3
+    # A burst of other work during batch can only raise the GIL-on speedup: a try on quiet cores shows it.
+    on_tries = until_good(lambda: against_batch("3.13t", "on"), lambda threads: (threads.speedup or 0) < 1.3)
+    assert (on_tries[-1].speedup or 0) < 1.3, [threads.speedup for threads in on_tries]
+    assert all(threads.cores_busy < 1.3 for threads in on_tries), [threads.cores_busy for threads in on_tries]
 
 
 @pytest.mark.timing
