@@ -16,6 +16,7 @@ SAME_BAND = 0.15
 NEAR_IDEAL = 0.7
 SLOW_STARTUP_SHARE = 0.3
 ONE_CORE = 1.5
+QUIET_BATCH = 0.8  # cores busy below which a never-waiting batch run shared its core
 MAX_REASONS = 2
 MAX_REASON_CHARS = 90
 
@@ -56,6 +57,7 @@ def takeaway(result: Run) -> list[str]:
     if base is None or not summaries:
         return [*sentences, "No mode finished, so there are no numbers to compare."]
     sentences.append(baseline_sentence(result, result.summary(base)))
+    sentences.extend(busy_machine_sentences(result, result.summary(base)))
     if result.settings.kind == "cpu" and result.machine.usable_cores < ONE_CORE:
         sentences.append(
             f"This machine gives the lab {count(result.machine.usable_cores, 'usable core')}, "
@@ -110,6 +112,27 @@ def baseline_sentence(result: Run, base: ModeSummary) -> str:
         )
     took = format_seconds(base.seconds)
     return f"Batch did not run, so every speedup compares a mode with {base.mode} ({took})."
+
+
+def busy_machine_sentences(result: Run, base: ModeSummary) -> list[str]:
+    """Say so when batch, alone on a core with work that never waits, still kept less than one busy.
+
+    That core was lent to other work for part of the run, so every figure of
+    the run is lower and noisier than on quiet cores; the run is kept as it was.
+    """
+    info = result.settings.info
+    if (
+        base.mode != "batch"
+        or info.kind != "cpu"
+        or info.releases_gil is None
+        or base.cores_busy >= QUIET_BATCH
+    ):
+        return []
+    return [
+        f"Batch kept only {cores(base.cores_busy)} cores busy, where work that never waits keeps one: other "
+        "work on this machine took CPU time during the run, so these figures are lower and noisier than on "
+        "quiet cores. Run it again, or with more repeats, before drawing a conclusion."
+    ]
 
 
 def mode_sentence(result: Run, summary: ModeSummary, base: str) -> str | None:

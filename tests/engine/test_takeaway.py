@@ -40,6 +40,19 @@ def test_processes_scale_on_pure_python_with_their_own_gil() -> None:
     assert "own interpreter and its own GIL" in processes
 
 
+def test_a_batch_run_that_shared_its_core_warns_that_every_figure_is_noisy() -> None:
+    shared = make_result(
+        "squares",
+        {"batch": ModeProfile((2.0,), 0.6), "processes": ModeProfile((3.5,), 0.6, workers=2)},
+    )
+    warning = about(takeaway(shared), "Batch kept only 0.6 cores busy")
+    assert "other work on this machine" in warning and "Run it again" in warning
+    quiet = takeaway(squares_result())
+    assert not [sentence for sentence in quiet if sentence.startswith("Batch kept only")]
+    waiting = takeaway(sleep_result())  # batch of waiting work keeps no core busy, and that is no warning
+    assert not [sentence for sentence in waiting if sentence.startswith("Batch kept only")]
+
+
 def test_threads_that_lose_to_batch_are_called_slower() -> None:
     result = make_result(
         "squares",

@@ -231,6 +231,9 @@ def test_charts_draw_fresh_and_imported_runs() -> None:
     assert ping is not None
     names = [trace.name for trace in ping.data]
     assert names == ["async_blocking", "async_blocking: unanswered", "def_cpu"]
+    window = max(run.seconds for run in result.endpoints if run.probe is not None)
+    assert ping.layout.xaxis.range[0] == 0 and ping.layout.xaxis.range[1] >= window  # the whole window
+    assert ping.layout.showlegend is True
     assert len(latency_over_time_figure(result).data) == 4
     no_probe = WebResult(SETTINGS, make_machine(), result.endpoints[:2])
     assert ping_figure(no_probe) is None

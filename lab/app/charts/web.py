@@ -131,6 +131,8 @@ def ping_figure(result: WebResult) -> go.Figure | None:
         xaxis_title="seconds since the load started (ping sent)",
         yaxis_title="ping latency, ms (log)",
         yaxis_type="log",
+        xaxis_range=[0, max(run.seconds for run, _ in probed) * 1.02],  # the whole window, pings or not
+        showlegend=True,  # an unanswered ping alone must still say what it is
     )
     return figure
 

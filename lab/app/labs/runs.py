@@ -344,7 +344,12 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         draw_run(result)
 
     def history_view(self, runs: list[Run]) -> None:
-        st.dataframe(history_table(runs), width="stretch", hide_index=True)
+        st.dataframe(
+            history_table(runs),
+            width="stretch",
+            hide_index=True,
+            column_config={"speedup": st.column_config.NumberColumn(format="%.2f×")},
+        )
         st.plotly_chart(charts.history_speedup_chart(modes_table(runs)))
 
     def to_csv(self, runs: list[Run]) -> str:
