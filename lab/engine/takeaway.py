@@ -16,6 +16,7 @@ SAME_BAND = 0.15
 NEAR_IDEAL = 0.7
 SLOW_STARTUP_SHARE = 0.3
 ONE_CORE = 1.5
+SAME_BINARY_BAND = 1.1  # one binary's two batch runs differing more than this: noise
 QUIET_BATCH = 0.8  # cores busy below which a never-waiting batch run shared its core
 MAX_REASONS = 2
 MAX_REASON_CHARS = 90
@@ -324,6 +325,33 @@ def failure_sentences(result: Run, base: str) -> list[str]:
     return sentences
 
 
+def same_binary_sentences(result: CompareResult) -> list[str]:
+    """One binary run twice (a free-threaded build with the GIL off and on) measures the noise.
+
+    Batch runs one thread, so the GIL switch cannot change its time much: a
+    larger gap between the two batch runs is what this machine's other work did
+    in between, and every difference in the comparison smaller than it is noise.
+    """
+    batches: dict[str, list[tuple[str, float]]] = {}
+    for run in result.runs:
+        if run.interpreter is not None and "batch" in run.modes:
+            batches.setdefault(run.interpreter.path, []).append((label_of(run), run.summary("batch").seconds))
+    sentences = []
+    for same in batches.values():
+        if len(same) < 2:
+            continue
+        (fast_label, fast), (slow_label, slow) = min(same, key=lambda b: b[1]), max(same, key=lambda b: b[1])
+        if slow > SAME_BINARY_BAND * fast:
+            rounds = count(result.settings.rounds, "round")
+            sentences.append(
+                f"{fast_label} and {slow_label} are the same binary and batch runs one thread, yet their "
+                f"batch runs took {format_seconds(fast)} and {format_seconds(slow)}: a gap of "
+                f"{slow / fast - 1:.0%} is this machine's noise, not the GIL switch. Read any difference "
+                f"that small as noise ({rounds} here: more rounds shrink it)."
+            )
+    return sentences
+
+
 def compare_takeaway(result: CompareResult) -> list[str]:
     """What the interpreters did with the same work: threads' speedup and cores busy each, and the cost."""
     sentences = []
@@ -351,12 +379,13 @@ def compare_takeaway(result: CompareResult) -> list[str]:
         if ratio is None:
             continue
         if abs(ratio - 1) <= 0.03:
-            sentences.append(f"Its batch run took the same time on {label} as on {first}.")
+            sentences.append(f"Batch took the same time on {label} as on {first}.")
         else:
             change = "slower" if ratio > 1 else "faster"
             sentences.append(
                 f"Batch on {label} was {abs(ratio - 1):.0%} {change} than on {first}: the single-thread cost."
             )
+    sentences.extend(same_binary_sentences(result))
     if result.status != "complete":
         sentences.append(
             f"The comparison {result.status.replace('_', ' ')}: {result.message or 'no reason given'}."

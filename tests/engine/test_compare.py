@@ -119,3 +119,25 @@ def test_the_table_and_the_takeaway_speak_of_each_interpreter() -> None:
     assert "3.13t:gil=off" in table and "3.13t:gil=on" in table and "Single-thread cost" in table
     sentences = compare_takeaway(result)
     assert any(sentence.startswith("On 3.13t:gil=off with the GIL off") for sentence in sentences)
+
+
+def slowed_batch(run: RunResult, factor: float) -> RunResult:
+    """`run` as if other work had slowed its batch mode by `factor`."""
+    runs = tuple(
+        replace(mode_run, seconds=mode_run.seconds * factor) if mode_run.mode == "batch" else mode_run
+        for mode_run in run.runs
+    )
+    return replace(run, runs=runs)
+
+
+def test_one_binary_whose_two_batch_runs_differ_names_that_gap_as_the_noise() -> None:
+    result = fake_comparison()  # 3.13t with the GIL off and on: one binary, equal batch runs
+    assert not [sentence for sentence in compare_takeaway(result) if "same binary" in sentence]
+    off, on = result.runs
+    noisy = replace(result, runs=(off, slowed_batch(on, 1.34)))
+    (noise,) = [sentence for sentence in compare_takeaway(noisy) if "same binary" in sentence]
+    assert noise.startswith("3.13t:gil=off and 3.13t:gil=on are the same binary")
+    assert "a gap of 34% is this machine's noise" in noise and "1 round here" in noise
+    other_binary = replace(on, interpreter=replace(on.interpreter, path="/elsewhere"))
+    apart = replace(result, runs=(off, slowed_batch(other_binary, 1.34)))
+    assert not [sentence for sentence in compare_takeaway(apart) if "same binary" in sentence]

@@ -38,7 +38,11 @@ def speedup_by_interpreter(result: CompareResult) -> go.Figure:
             x=modes,
             y=values,
             marker_color=interpreter_colour(position),
-            text=[f"{value:.2f}×" if value is not None else "n/a" for value in values],
+            # Batch is 1× by definition: its labels would only crowd the group.
+            text=[
+                "" if mode == "batch" else f"{value:.2f}×" if value is not None else "n/a"
+                for mode, value in zip(modes, values, strict=True)
+            ],
             textposition="outside",
             cliponaxis=False,
             hovertemplate=f"<b>{html.escape(label)}</b><br>%{{x}}: %{{y:.2f}}×<extra></extra>",
