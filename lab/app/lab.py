@@ -27,6 +27,7 @@ from lab.engine.report import machine_lines
 from lab.hosting.line import Runnable
 
 POLL_SECONDS = 0.1
+REDRAW_SECONDS = 0.5  # a progress bar's text (its clock) changes at most this often
 
 F = TypeVar("F")  # the lab's form (what its controls hold)
 S = TypeVar("S")  # the engine's settings
@@ -39,6 +40,42 @@ class Progress(ABC, Generic[E]):
 
     @abstractmethod
     def update(self, experiment: E) -> None: ...
+
+
+class Bar:
+    """One progress bar that tells the browser only what is worth drawing.
+
+    Every redraw is a message to the page and a render in the browser, and the
+    browser usually runs on the machine being measured: ten redraws a second
+    cost headless Chromium about 35 % of a core here, taken from the cores the
+    run is timing. So a bar is redrawn when it fills or at most every
+    REDRAW_SECONDS (its elapsed-time clock still moves), never with what it
+    already shows.
+    """
+
+    def __init__(self, value: float, text: str) -> None:
+        self._slot = st.progress(value, text=text)
+        self._shown = (value, text)
+        self._drawn_at = time.monotonic()
+
+    def show(self, value: float, text: str) -> None:
+        if (value, text) == self._shown:
+            return
+        if value < 1.0 and time.monotonic() - self._drawn_at < REDRAW_SECONDS:
+            return
+        self._slot.progress(value, text=text)
+        self._shown, self._drawn_at = (value, text), time.monotonic()
+
+
+def stop_here_if_asked() -> None:
+    """Let Streamlit end this script run here if Stop, Cancel, a rerun or a closed tab asked it to.
+
+    Streamlit handles such a request at the script's next message to the page
+    or its next read of the session state; between two bar redraws the poll
+    loop reads the state, so a click still ends the run within a poll
+    (`tests/browser/test_e2e.py` times it) without a message every 0.1 s.
+    """
+    _ = "cancelled" in st.session_state
 
 
 class Lab(ABC, Generic[F, S, E, R]):
@@ -192,13 +229,19 @@ def run(lab: Lab[Any, S, E, R], settings: S, form: Any) -> R | None:
     with status:
         waiting = st.empty()
         progress = lab.progress(settings)
+        shown_ahead = 0  # the place in the host's line on the page (0: none shown)
         with line:
             while not line.done:
                 line.poll(POLL_SECONDS)
+                stop_here_if_asked()
                 if line.waiting and line.ahead:
-                    waiting.info(f"Waiting for the host: {line.ahead} run(s) ahead of yours.")
+                    if line.ahead != shown_ahead:
+                        waiting.info(f"Waiting for the host: {line.ahead} run(s) ahead of yours.")
+                        shown_ahead = line.ahead
                     continue
-                waiting.empty()
+                if shown_ahead:
+                    waiting.empty()
+                    shown_ahead = 0
                 progress.update(experiment)
     result = lab.finish(experiment)
     run_status = getattr(result, "status", None) or getattr(experiment, "status", None)

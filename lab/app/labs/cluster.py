@@ -21,7 +21,7 @@ from lab.app import state
 from lab.app.charts import cluster as charts
 from lab.app.form import ControlRange, nearest
 from lab.app.history import display_time
-from lab.app.lab import Lab, Progress
+from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import LinkReader
 from lab.cluster import csvio
 from lab.cluster.csvio import ClusterRun, ImportedClusterRun
@@ -356,11 +356,11 @@ class LayoutBars(Progress[ClusterExperiment]):
 
     def __init__(self, settings: ClusterSettings) -> None:
         names = settings.layout_names or (f"the cluster at {settings.scheduler}",)
-        self.bars = [st.progress(0.0, text=f"{name}: waiting") for name in names]
+        self.bars = [Bar(0.0, f"{name}: waiting") for name in names]
 
     def update(self, experiment: ClusterExperiment) -> None:
         for row in experiment.progress():
             share = row.done / row.total if row.total else 0.0
             state_text = "starting its cluster" if row.state == "starting" else row.state
             label = f"{row.name}: {row.done}/{row.total} tasks · {row.elapsed:.1f} s · {state_text}"
-            self.bars[row.position].progress(share, text=label)
+            self.bars[row.position].show(share, label)

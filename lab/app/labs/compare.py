@@ -18,7 +18,7 @@ import streamlit as st
 from lab.app import state
 from lab.app.charts import compare as charts
 from lab.app.form import Controls, nearest
-from lab.app.lab import Lab, Progress
+from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import LinkReader
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import Interpreter, current_interpreter
@@ -251,11 +251,9 @@ class CompareLab(Lab[CompareForm, CompareSettings, Comparison, CompareResult]):
 
 class InterpreterBars(Progress[Comparison]):
     def __init__(self, settings: CompareSettings) -> None:
-        self.bars = {
-            choice.label: st.progress(0.0, text=f"{choice.label}: waiting") for choice in settings.pythons
-        }
+        self.bars = {choice.label: Bar(0.0, f"{choice.label}: waiting") for choice in settings.pythons}
 
     def update(self, experiment: Comparison) -> None:
         for row in experiment.progress():
             label = f"{row.label}: {row.rounds_done}/{row.rounds} round(s) · {row.state}"
-            self.bars[row.label].progress(row.rounds_done / row.rounds if row.rounds else 0.0, text=label)
+            self.bars[row.label].show(row.rounds_done / row.rounds if row.rounds else 0.0, label)

@@ -18,7 +18,7 @@ import streamlit as st
 from lab.app import state
 from lab.app.charts import convoy as charts
 from lab.app.charts import xray as xray_charts
-from lab.app.lab import Lab, Progress
+from lab.app.lab import Bar, Lab, Progress
 from lab.app.labs.compare import choices
 from lab.app.links import LinkReader
 from lab.convoy import csvio as convoy_csv
@@ -279,18 +279,18 @@ class PointBar(Progress[Convoy]):
 
     def __init__(self, settings: ConvoySettings) -> None:
         self.total = len(settings.points())
-        self.bar = st.progress(0.0, text=f"0 of {self.total} points")
+        self.bar = Bar(0.0, f"0 of {self.total} points")
 
     def update(self, experiment: Convoy) -> None:
         rows = experiment.progress()
         finished = sum(1 for row in rows if row.state == "finished")
         current = next((row for row in rows if row.state not in ("finished", "waiting")), None)
         if current is None:
-            self.bar.progress(finished / self.total, text=f"{finished} of {self.total} points")
+            self.bar.show(finished / self.total, f"{finished} of {self.total} points")
             return
         within = min(1.0, current.elapsed / current.window_s) if current.window_s > 0 else 0.0
         text = (
             f"Point {finished + 1} of {self.total}: {cpu_threads_text(current.cpu_threads)}, "
             f"{current.switch_interval_ms:g} ms · {current.pings:,} pings · {current.state}"
         )
-        self.bar.progress(min(1.0, (finished + within) / self.total), text=text)
+        self.bar.show(min(1.0, (finished + within) / self.total), text)

@@ -33,7 +33,7 @@ from lab.app.form import (
     nearest,
 )
 from lab.app.history import history_table, modes_table, run_label
-from lab.app.lab import Lab, Progress
+from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import link_params, read_link
 from lab.core.errors import InvalidSettings
 from lab.engine import csvio
@@ -363,12 +363,12 @@ class ModeBars(Progress[Experiment]):
     """One progress bar per mode: tasks done over all repeats, elapsed time, state."""
 
     def __init__(self, settings: RunSettings) -> None:
-        self.bars = {mode: st.progress(0.0, text=f"{mode}: waiting") for mode in settings.modes}
+        self.bars = {mode: Bar(0.0, f"{mode}: waiting") for mode in settings.modes}
 
     def update(self, experiment: Experiment) -> None:
         for row in experiment.progress():
             label = f"{row.mode}: {row.done}/{row.total} tasks · {row.elapsed:.1f} s · {row.state}"
-            self.bars[row.mode].progress(row.done / row.total if row.total else 0.0, text=label)
+            self.bars[row.mode].show(row.done / row.total if row.total else 0.0, label)
 
 
 def draw_run(result: Run) -> None:

@@ -20,7 +20,7 @@ from lab.app import state
 from lab.app.charts.scaling import PNG_CONFIG, figure_html, scaling_figure
 from lab.app.form import ControlRange, nearest
 from lab.app.history import display_time
-from lab.app.lab import Lab, Progress
+from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import LinkReader
 from lab.core.interpreters import Interpreter
 from lab.engine.settings import RunSettings
@@ -299,7 +299,7 @@ class PointBars(Progress[Sweep]):
     """One bar per line (mode × interpreter): rounds done over every worker count, and which is running."""
 
     def __init__(self) -> None:
-        self.bars: dict[tuple[str, str], Any] = {}
+        self.bars: dict[tuple[str, str], Bar] = {}
 
     def update(self, experiment: Sweep) -> None:
         rows: dict[tuple[str, str], list[str]] = {}
@@ -311,11 +311,12 @@ class PointBars(Progress[Sweep]):
             finished, total = done.get(line, (0, 0))
             done[line] = (finished + row.rounds_done, total + row.rounds)
         for line, parts in rows.items():
-            if line not in self.bars:
-                self.bars[line] = st.empty()
             finished, total = done[line]
             label = f"{line[0]} · {line[1]} — rounds done per worker count: " + " · ".join(parts)
-            self.bars[line].progress(finished / total if total else 0.0, text=label)
+            share = finished / total if total else 0.0
+            if line not in self.bars:
+                self.bars[line] = Bar(share, label)
+            self.bars[line].show(share, label)
 
 
 def fit_metric(line: LineFit) -> tuple[str, str | None, str]:

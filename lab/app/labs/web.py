@@ -11,7 +11,7 @@ from lab.app import state
 from lab.app.charts import web as web_charts
 from lab.app.form import WebControls, WebPageSettings
 from lab.app.history import web_history_table
-from lab.app.lab import Lab, Progress
+from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import read_web_link, web_link_params
 from lab.engine.workloads import WORKLOADS
 from lab.hosting.admission import web_seconds
@@ -161,11 +161,11 @@ class WebLab(Lab[WebPageSettings, WebSettings, WebExperiment, WebRun]):
 
 class EndpointBars(Progress[WebExperiment]):
     def __init__(self, settings: WebSettings) -> None:
-        self.bars = {name: st.progress(0.0, text=f"{name}: waiting") for name in settings.endpoints}
+        self.bars = {name: Bar(0.0, f"{name}: waiting") for name in settings.endpoints}
 
     def update(self, experiment: WebExperiment) -> None:
         for row in experiment.progress():
             finished = row.state == "finished"
             share = 1.0 if finished else min(1.0, row.elapsed / max(row.window_s, 1e-9))
             label = f"{row.endpoint}: {row.requests:,} requests · {row.elapsed:.1f} s · {row.state}"
-            self.bars[row.endpoint].progress(share, text=label)
+            self.bars[row.endpoint].show(share, label)
