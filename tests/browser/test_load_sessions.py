@@ -79,8 +79,8 @@ SHORT_SLEEP_MS, LONG_SLEEP_MS = 100, SLEEP_SIZES[-1]
 KILL_LINK = f"/?workload=sleep&tasks=4&size={SHORT_SLEEP_MS}&modes=processes,threads&workers=2"
 
 # Each page notes, by its own clock (ms since the epoch), when it showed the waiting line and the
-# most runs ahead it said, and when its script last went idle. Streamlit redraws the line every
-# 0.1 s while a session waits; watching the DOM sees every change however busy the renderer is.
+# most runs ahead it said, and when its script last went idle. The page redraws the line when its
+# place moves; watching the DOM sees every change however busy the renderer is.
 PAGE_WATCH_JS = r"""
 window.__glLine = {first: null, last: null, most: 0, shown: false};
 window.__glIdleAt = null;
