@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 PREDICTED_GAIN = 1.5  # a layout predicted to run this much faster than the first...
-GAIN_SEEN = 1.3  # ...must show at least this; one predicted no faster must stay below it
+GAIN_SEEN = 1.3  # ...must show at least this
+NO_GAIN = 1.15  # one predicted no faster must stay below this (the engine's "no faster" band)
 BUSY_FLOOR = 0.8  # one thread of CPU work keeps about one core busy: below this, something else had it
 
 
@@ -62,7 +63,7 @@ def as_predicted(speedup: float | None, predicted: float) -> bool:
         return False
     if predicted >= PREDICTED_GAIN:
         return speedup >= GAIN_SEEN
-    return speedup < GAIN_SEEN if predicted <= 1.0 else True
+    return speedup < NO_GAIN if predicted <= 1.0 else True
 
 
 def headline(run: ClusterRun, summaries: list[LayoutSummary]) -> str | None:

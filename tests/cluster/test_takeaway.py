@@ -95,6 +95,15 @@ def test_numbers_the_gil_does_not_explain_are_not_explained_by_it() -> None:
     assert "each Dask worker process has one GIL" not in first
 
 
+def test_threads_of_one_worker_that_gained_are_not_explained_by_one_gil() -> None:
+    muddled = typical_run(threads_share=0.62, workers_wall=0.45)  # as when a browser shared the cores
+    speedups = [summary.speedup or 0 for summary in muddled.summaries()]
+    assert 1.15 < speedups[1] < 1.3 < speedups[2] < 1.5, speedups
+    first = takeaway(muddled)[0]
+    assert "not what one GIL per worker process predicts here" in first
+    assert "each Dask worker process has one GIL" not in first
+
+
 def test_a_first_layout_that_could_not_keep_its_core_busy_is_flagged() -> None:
     result = typical_run()
     base = result.runs[0]
