@@ -47,8 +47,8 @@ class Bar:
 
     Every redraw is a message to the page and a render in the browser, and the
     browser usually runs on the machine being measured: ten redraws a second
-    cost headless Chromium about 35 % of a core here, taken from the cores the
-    run is timing. So a bar is redrawn when it fills or at most every
+    cost headless Chromium 35-45 % of a core here beyond the page's spinners,
+    taken from the cores the run is timing. So a bar is redrawn when it fills or at most every
     REDRAW_SECONDS (its elapsed-time clock still moves), never with what it
     already shows.
     """
@@ -216,11 +216,12 @@ def mark_cancelled() -> None:
 
 
 def run(lab: Lab[Any, S, E, R], settings: S, form: Any) -> R | None:
-    """Run in the engine's processes, redrawing progress every poll so Stop and reruns can end it.
+    """Run in the engine's processes, polling every 0.1 s so Stop and reruns can end it.
 
-    Streamlit stops a script only at its next `st.*` call: polling keeps one
-    coming every 0.1 s, and `with line` ends the process tree on every way out
-    (done, Cancel, Stop, a rerun, a closed tab).
+    Streamlit stops a script only where the script talks to it: each poll
+    reads the session state (`stop_here_if_asked`), the bars redraw when worth
+    it, and `with line` ends the process tree on every way out (done, Cancel,
+    Stop, a rerun, a closed tab).
     """
     experiment = lab.experiment(settings, form)
     line = state.hosting().line(experiment)
