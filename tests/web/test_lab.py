@@ -9,6 +9,7 @@ stalls everything, and CPU work scales with processes, not threads.
 from __future__ import annotations
 
 import pytest
+from timing_tries import until_good
 
 from lab.core.machine import current_machine
 from lab.web.results import EndpointRun, WebResult
@@ -101,15 +102,21 @@ def test_cpu_work_does_not_gain_from_more_threads(cpu: WebResult) -> None:
 
 
 @pytest.mark.skipif(current_machine().usable_cores < 2, reason="needs two usable cores")
-def test_cpu_work_gains_from_more_worker_processes(cpu: WebResult) -> None:
-    """A shared machine can take a core away for a whole run, so one of three runs must show the second."""
-    one = cpu.endpoint("async_cpu")
-    attempts: list[EndpointRun] = []
-    while len(attempts) < 3 and not any(run.throughput > 1.3 * one.throughput for run in attempts):
-        attempts.append(measure(endpoints="async_cpu", server_workers=2, **CPU).endpoint("async_cpu"))
-    two = max(attempts, key=lambda run: run.throughput)
-    assert two.throughput > 1.3 * one.throughput, (one.throughput, [run.throughput for run in attempts])
-    assert two.server_processes == 2
+def test_cpu_work_gains_from_more_worker_processes() -> None:
+    """Each try runs one server process, then two, back to back on quiet cores (tests/timing_tries.py).
+
+    A neighbour's burst can hold a core for a whole run, so the first try that
+    shows the second core passes; a failure lists every try.
+    """
+
+    def one_then_two() -> tuple[EndpointRun, EndpointRun]:
+        one = measure(endpoints="async_cpu", **CPU).endpoint("async_cpu")
+        return one, measure(endpoints="async_cpu", server_workers=2, **CPU).endpoint("async_cpu")
+
+    tries = until_good(one_then_two, lambda pair: pair[1].throughput > 1.3 * pair[0].throughput)
+    one, two = tries[-1]
+    assert two.throughput > 1.3 * one.throughput, [(a.throughput, b.throughput) for a, b in tries]
+    assert all(pair[1].server_processes == 2 for pair in tries), [pair[1].server_processes for pair in tries]
     assert two.single_core_rate and two.ceiling == pytest.approx(2 * two.single_core_rate)
     busy = two.summary().server_cores_busy
     assert busy is not None and busy > 1.2, busy
