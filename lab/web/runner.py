@@ -38,6 +38,30 @@ EXIT_GRACE_S = 1.0
 STAGE_SLACK_S = 60.0  # start-up, calibration and cut-off on top of the load window, before giving up
 
 
+def listening_sockets(processes: int) -> list[socket.socket]:
+    """Listening loopback sockets on one free port: one per server process where the kernel balances them.
+
+    On Linux, sockets bound to one port with SO_REUSEPORT share its new
+    connections by address, so every server process gets its share whatever
+    the scheduler does; elsewhere one socket is shared (see `lab.web.serve`).
+    """
+    balanced = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(processes if balanced else 1):
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(listener)
+            if balanced:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            listener.bind(("127.0.0.1", sockets[0].getsockname()[1] if len(sockets) > 1 else 0))
+            listener.listen(LISTEN_BACKLOG)
+    except BaseException:
+        for listener in sockets:
+            listener.close()
+        raise
+    return sockets
+
+
 @dataclass
 class Stage:
     """One endpoint's server and load generator, the pipe the load's events come on, and their files."""
@@ -159,20 +183,21 @@ class WebExperiment(LabRun[WebResult]):
         folder = self._tmp / f"{len(self.runs)}-{endpoint}"
         ready = folder / "ready"
         ready.mkdir(parents=True)
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listeners: list[socket.socket] = []
         read_fd, write_fd = open_pipe()
         server = load = None
         try:
-            listener.bind(("127.0.0.1", 0))
-            listener.listen(LISTEN_BACKLOG)
-            port = listener.getsockname()[1]
-            server_args = ["--fd", str(listener.fileno()), "--workers", str(self.settings.server_workers)]
+            listeners = listening_sockets(self.settings.server_workers)
+            port = listeners[0].getsockname()[1]
+            fds = [listener.fileno() for listener in listeners]
+            server_args = [arg for fd in fds for arg in ("--fd", str(fd))]
+            server_args += ["--workers", str(self.settings.server_workers)]
             server_args += ["--threadpool", str(self.settings.threadpool), "--ready-dir", str(ready)]
             server_args += ["--parent-pid", str(os.getpid())]
             with open(folder / "server.stderr", "wb") as stderr:
                 server = start_child(
                     python_module_args("lab.web.serve", *server_args, python=self.python),
-                    pass_fds=(listener.fileno(),),
+                    pass_fds=fds,
                     stderr=stderr.fileno(),
                 )
             load_args = ["--events-fd", str(write_fd), "--port", str(port), "--endpoint", endpoint]
@@ -197,7 +222,8 @@ class WebExperiment(LabRun[WebResult]):
             os.close(read_fd)
             raise
         finally:
-            listener.close()
+            for listener in listeners:
+                listener.close()
             os.close(write_fd)
         self._stage = Stage(endpoint, folder, server, load, EventReader(read_fd), time.monotonic())
 
