@@ -11,9 +11,10 @@ address. With one socket shared by all (uvicorn's own `--workers`), every
 worker accepts whatever waits on it when it wakes, so a burst of kept-alive
 connections could land on one worker and "2 server processes" would run on
 one core (measured here: one run in eight). This process then supervises one
-single-socket server per descriptor, in its own process group, and ends with
-the first of them to end. Where SO_REUSEPORT does not balance (not Linux),
-the runner passes one socket and uvicorn's supervisor shares it.
+single-socket server per descriptor, in its own process group (so the runner
+ends them all at once), and ends with the first of them to end, saying which.
+Where SO_REUSEPORT does not balance (not Linux), the runner passes one socket
+and uvicorn's supervisor shares it.
 
     python -m lab.web.serve --fd 5 --fd 6 --workers 2 --threadpool 40 --ready-dir /tmp/x
 """
@@ -29,7 +30,7 @@ import sys
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from lab.core.procs import raise_open_file_limit, tie_to_parent
+from lab.core.procs import describe_exit, raise_open_file_limit, tie_to_parent
 from lab.web.app import ENV_PARENT_PID, ENV_READY_DIR, ENV_THREADPOOL
 from lab.web.settings import LISTEN_BACKLOG
 
@@ -71,7 +72,9 @@ def serve_each(args: argparse.Namespace) -> int:
                 server.kill()
         for server in servers:
             server.wait()
-    return os.waitstatus_to_exitcode(status) if pid else 1
+    # The runner reports the last line of this process's stderr as the reason the server stopped.
+    print(f"server process {pid} ended ({describe_exit(os.waitstatus_to_exitcode(status))})", file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,6 +81,21 @@ def test_an_error_in_the_caller_ends_everything(no_leftover_processes: None) -> 
     assert all(group is not None and group_members(group) == [] for group in groups)
 
 
+def test_one_of_two_server_processes_killed_is_a_crashed_run_naming_it(no_leftover_processes: None) -> None:
+    settings = WebSettings.create(endpoints="def_wait", server_workers=2, **{**QUICK, "duration": 20})
+    with WebExperiment(settings) as experiment:
+        wait_for(experiment, loading("def_wait"))
+        supervisor = experiment.server_pid
+        assert supervisor is not None
+        servers = [pid for pid in group_members(supervisor) if pid != supervisor]
+        assert len(servers) == 2  # one single-socket uvicorn per server process
+        os.kill(servers[0], signal.SIGKILL)
+        result = experiment.wait()
+    assert result.status == "crashed" and result.message is not None
+    assert f"server process {servers[0]} ended (killed by SIGKILL)" in result.message
+    assert not group_members(supervisor)
+
+
 def test_a_killed_server_is_a_crashed_run_with_its_reason(no_leftover_processes: None) -> None:
     settings = WebSettings.create(endpoints="async_wait,def_wait", clients=5, latency_ms=20, duration=2)
     with WebExperiment(settings) as experiment:
