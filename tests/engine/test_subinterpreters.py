@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timing_tries import until_good
 
 from lab.core.errors import InvalidSettings
 from lab.core.procs import REPO_ROOT
@@ -206,26 +207,29 @@ def test_zero_workers_is_refused(version: str, tmp_path: Path) -> None:
     assert outcome["raised"] == "InvalidSettings: subinterpreter workers must be at least 1, not 0"
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("version", VERSIONS)
 def test_two_workers_run_pure_python_loops_clearly_faster_than_one(version: str, tmp_path: Path) -> None:
     """Each subinterpreter has its own GIL: on two cores, two loops run at once.
 
-    Four loops of ~0.3 s each; best of three tries, as the machine is shared.
+    Four loops of ~0.3 s each, up to five tries on quiet cores (tests/timing_tries.py).
+    Cores busy is the mechanism (one GIL keeps about one core busy, two keep two)
+    and holds even when this host slows its cores unseen; the wall-clock gain is
+    what a person sees, so it must show too.
     """
     calibration = run_pool(version, tmp_path, "sum_of_squares", [[1_000_000]], workers=1)
     size = max(100_000, int(1_000_000 * 0.3 / max(calibration["elapsed_s"], 1e-3)))
-    ratios, busy_cores = [], []
-    for _ in range(3):
+
+    def one_then_two() -> tuple[float, float]:
         one = run_pool(version, tmp_path, "sum_of_squares", [[size]] * 4, workers=1)
         two = run_pool(version, tmp_path, "sum_of_squares", [[size]] * 4, workers=2)
-        ratios.append(one["elapsed_s"] / two["elapsed_s"])
-        busy_cores.append(two["cpu_s"] / two["elapsed_s"])
-        if ratios[-1] > 1.3:
-            break
-    assert max(ratios) > 1.3, (
-        f"1 worker / 2 workers: {[round(ratio, 2) for ratio in ratios]}; cores the 2 workers kept busy: "
-        f"{[round(busy, 2) for busy in busy_cores]} (near 1 means one GIL, or a machine busy elsewhere)"
-    )
+        return one["elapsed_s"] / two["elapsed_s"], two["cpu_s"] / two["elapsed_s"]
+
+    tries = until_good(one_then_two, lambda found: found[0] > 1.3)
+    rounded = [(round(ratio, 2), round(busy, 2)) for ratio, busy in tries]
+    report = f"(1 worker / 2 workers, cores the 2 kept busy) per try: {rounded}"
+    assert max(busy for _, busy in tries) > 1.5, f"two GILs keep two cores busy; {report}"
+    assert max(ratio for ratio, _ in tries) > 1.15, f"two loops at once finish sooner; {report}"
 
 
 def test_on_311_the_pool_says_which_pythons_have_subinterpreters_with_their_own_gil() -> None:
