@@ -22,8 +22,7 @@ from lab.app import state
 from lab.app.history import remove_run
 from lab.app.texts import text
 from lab.core.errors import LabError, ResultsFormatError
-from lab.core.machine import Machine
-from lab.engine.report import machine_lines
+from lab.core.machine import Machine, machine_lines
 from lab.hosting.line import Runnable
 
 POLL_SECONDS = 0.1

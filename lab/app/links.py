@@ -30,8 +30,9 @@ from lab.app.form import (
     nearest,
 )
 from lab.core.errors import InvalidSettings
+from lab.core.interpreters import GIL_SETTINGS
 from lab.core.urlguard import check_url
-from lab.engine.settings import GIL_SETTINGS, MODES, START_METHODS, check_args
+from lab.engine.settings import MODES, START_METHODS, check_args
 from lab.engine.workloads import WORKLOADS
 from lab.web.settings import ENDPOINTS
 
@@ -129,7 +130,7 @@ def read_link(
     if workload not in WORKLOADS:
         reader.notices.append(f"ignored workload={workload[:40]!r} from the link: unknown workload")
         workload = "squares"
-    if workload == "function" and not allow_code:
+    if WORKLOADS[workload].private_only and not allow_code:
         reader.notices.append("ignored the link's function: this host does not run visitors' code")
         workload = "squares"
     base = defaults_for(workload, cores_default)
@@ -142,7 +143,9 @@ def read_link(
             url = check_url(raw_url)
         except InvalidSettings as exc:
             reader.notices.append(f"ignored the link's url: {exc}")
-    code, function, args = read_code(reader) if workload == "function" else ("", DEFAULT_FUNCTION, "[]")
+    code, function, args = (
+        read_code(reader) if WORKLOADS[workload].code_in_links else ("", DEFAULT_FUNCTION, "[]")
+    )
     settings = PageSettings(
         workload=workload,
         tasks=reader.number("tasks", controls.tasks, base.tasks),
@@ -263,7 +266,7 @@ def link_params(settings: PageSettings) -> tuple[dict[str, str], list[str]]:
         params["latency_ms"] = str(settings.latency_ms)
         if settings.url:
             params["url"] = settings.url
-    if settings.workload == "function":
+    if WORKLOADS[settings.workload].code_in_links:
         params["function"] = settings.function
         params["args"] = settings.args
         packed = encode_code(settings.code) if settings.code else None

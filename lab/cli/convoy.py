@@ -29,8 +29,7 @@ from lab.convoy.settings import (
     estimate_seconds,
 )
 from lab.core.events import Event
-from lab.core.interpreters import gil_environment
-from lab.engine.settings import GIL_SETTINGS
+from lab.core.interpreters import GIL_SETTINGS, gil_environment
 from lab.hosting.admission import Hosting
 
 PROG = "python -m lab convoy"

@@ -6,8 +6,7 @@ import argparse
 import json
 
 from lab.cli.common import EXIT_OK, write
-from lab.core.machine import current_machine
-from lab.engine.report import machine_lines
+from lab.core.machine import current_machine, machine_lines
 from lab.hosting.admission import Hosting
 
 HELP = "describe this machine as the lab sees it"

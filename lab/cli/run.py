@@ -7,12 +7,13 @@ import json
 
 from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, write
 from lab.core.events import Event
+from lab.core.interpreters import GIL_SETTINGS
 from lab.engine import protocol
 from lab.engine.csvio import to_csv
 from lab.engine.report import to_table
 from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
-from lab.engine.settings import GIL_SETTINGS, START_METHODS, RunSettings
+from lab.engine.settings import START_METHODS, RunSettings
 from lab.engine.verdict import verdict
 from lab.engine.workloads import BUILTIN_WORKLOADS
 from lab.hosting.admission import Hosting
@@ -91,7 +92,7 @@ def progress_line(event: Event) -> str | None:
 def render(result: RunResult, form: str) -> str:
     if form == "json":
         data = result.to_dict()
-        if result.settings.workload == "function":
+        if result.settings.info.releases_gil is None:
             data["verdict"] = verdict(result).to_dict()
         return json.dumps(data, indent=2) + "\n"
     if form == "csv":

@@ -14,8 +14,8 @@ from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follo
 from lab.cli.run import add_run_options, settings_from
 from lab.core.errors import InvalidSettings
 from lab.core.events import Event
+from lab.core.interpreters import GIL_SETTINGS
 from lab.engine import protocol
-from lab.engine.settings import GIL_SETTINGS
 from lab.engine.workloads import BUILTIN_WORKLOADS
 from lab.hosting.admission import Hosting
 from lab.sweep.csvio import to_csv

@@ -29,7 +29,6 @@ from typing import Any, Protocol
 from lab.core import config
 from lab.core.errors import InvalidSettings
 from lab.core.validate import blank_to_none, whole
-from lab.engine.settings import RunSettings
 from lab.engine.workloads import WORKLOADS, Workload
 
 # The workloads a Dask task can run as they are: http needs a server and a download folder on every
@@ -280,7 +279,7 @@ class ClusterSettings:
         An existing cluster's layout is only known once connected, so it is
         estimated as one thread: the host can promise no more.
         """
-        cost = self.info.cost(RunSettings.create(self.workload, tasks=self.tasks, size=self.size))
+        cost = self.info.cost(self.size)
         computes_reference = type(self.info).reference_value is not Workload.reference_value
         reference = cost.cpu_s if computes_reference else 0.0  # the driver computes it once, first
         cores = max(usable_cores, 0.1)

@@ -28,10 +28,9 @@ from lab.convoy.results import (
 from lab.convoy.settings import ConvoySettings
 from lab.core.csvtable import Row, as_text, check, check_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
+from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
-from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
-from lab.engine.csvio import build_interpreter
-from lab.engine.results import RunInterpreter
+from lab.core.machine_columns import MACHINE_COLUMNS, build_interpreter, build_machine, machine_values
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lab.convoy.csvio import ConvoyRun
 from lab.convoy.results import P99_MIN_PINGS, PointSummary, cpu_threads_text
-from lab.engine.report import machine_lines
+from lab.core.machine import machine_lines
 
 IMMEDIATE_MS = 1.0  # a reply faster than this waited for nothing but the kernel's wake-up
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from lab.convoy.settings import MAX_CPU_THREADS, ConvoySettings
 from lab.core.errors import ResultsFormatError
+from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
 from lab.core.stats import percentile
 from lab.core.validate import whole
-from lab.engine.results import RunInterpreter
 
 CONVOY_SCHEMA_VERSION = 1
 CONVOY_KIND = "convoy"

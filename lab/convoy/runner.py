@@ -40,7 +40,7 @@ from lab.convoy.settings import PING_TIMEOUT_MS, ConvoySettings, ping_gap_ms
 from lab.core import config
 from lab.core.errors import LabError, RunFailed
 from lab.core.events import Event, EventReader, open_pipe
-from lab.core.interpreters import Interpreter, current_interpreter, gil_environment
+from lab.core.interpreters import Interpreter, RunInterpreter, current_interpreter, gil_environment
 from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import (
@@ -52,7 +52,6 @@ from lab.core.procs import (
     stderr_tail,
 )
 from lab.core.records import new_run_id
-from lab.engine.results import RunInterpreter
 from lab.xray.client import XraySampler
 from lab.xray.figures import window_figures
 from lab.xray.sampler import DEFAULT_RATE_HZ

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lab.core.errors import InvalidSettings
+from lab.core.interpreters import GIL_SETTINGS
 from lab.core.validate import blank_to_none, bounded, whole
-from lab.engine.settings import GIL_SETTINGS
 
 # Below 0.1 ms a handoff's own cost is most of the interval; above 100 ms one ping can take seconds.
 MIN_SWITCH_INTERVAL_MS, MAX_SWITCH_INTERVAL_MS = 0.1, 100.0

@@ -29,3 +29,11 @@ class RunFailed(LabError):
 
 class ResultsFormatError(LabError, ValueError):
     """A results file (JSON or CSV) that is not one GIL Lab wrote."""
+
+
+class TaskFailure(Exception):
+    """A task that failed in a way the lab itself describes: its message is the whole story."""
+
+
+class WrongResult(TaskFailure):
+    """A task finished but its result is not the one the work must give."""

@@ -33,6 +33,7 @@ from lab.core.errors import InvalidSettings
 from lab.core.interpreter_probe import ANSWER_PREFIX
 from lab.core.procs import child_env, describe_exit, end_process_group, start_child
 
+GIL_SETTINGS: tuple[str, ...] = ("on", "off")  # a free-threaded build's GIL switch, as asked
 MIN_VERSION = (3, 10)
 PROBE_TIMEOUT_S = 5.0  # a healthy probe takes ~0.1 s; ten at once on two busy cores stay well under this
 PROBE_OUTPUT_LIMIT = 64 * 1024  # a healthy answer is ~300 bytes; a flood of garbage must not fill memory
@@ -452,3 +453,51 @@ def missing_modules(
         return list(modules)
     answer = done.stdout.strip()
     return [name for name in answer.split(",") if name] if done.returncode == 0 else list(modules)
+
+
+@dataclass(frozen=True)
+class RunInterpreter:
+    """The Python that ran an experiment, as its worker found itself at the end of the run.
+
+    `gil_enabled` is the state in effect at the end: on a free-threaded build
+    left to its default, importing a C extension not marked free-threading-safe
+    turns the GIL back on mid-run; `gil_setting` ("on", "off" or None) says
+    what was asked.
+    """
+
+    name: str
+    version: str
+    implementation: str
+    free_threaded: bool
+    gil_enabled: bool
+    path: str
+    gil_setting: str | None = None
+
+    @property
+    def gil_reenabled(self) -> bool:
+        """A free-threaded build left to its default (no GIL), yet the GIL was on at the end.
+
+        CPython turns the GIL back on when it imports a C extension that does
+        not declare itself free-threading-safe, unless PYTHON_GIL=0 forbids it
+        (then it only warns): so this can happen with the build's default only.
+        """
+        return self.free_threaded and self.gil_setting is None and self.gil_enabled
+
+    def describe(self) -> str:
+        gil = "GIL on" if self.gil_enabled else "GIL off"
+        return f"{self.name} ({self.implementation} {self.version}, {gil})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunInterpreter:
+        return cls(
+            name=str(data["name"]),
+            version=str(data["version"]),
+            implementation=str(data["implementation"]),
+            free_threaded=bool(data["free_threaded"]),
+            gil_enabled=bool(data["gil_enabled"]),
+            path=str(data["path"]),
+            gil_setting=data.get("gil_setting"),
+        )

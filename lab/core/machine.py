@@ -129,3 +129,15 @@ def current_machine(start_method: str | None = None) -> Machine:
         machine=platform.machine(),
         start_method=start_method or multiprocessing.get_context().get_start_method(),
     )
+
+
+def machine_lines(machine: Machine) -> list[str]:
+    quota = "none" if machine.cpu_quota is None else f"{machine.cpu_quota:g} cores"
+    return [
+        f"Python      {machine.implementation} {machine.python_version}, GIL "
+        + ("enabled" if machine.gil_enabled else "disabled"),
+        f"Cores       {machine.logical_cores} logical, {machine.physical_cores or '?'} physical, "
+        f"{machine.affinity_cores} in this process's affinity, cgroup quota {quota}",
+        f"Usable      {machine.usable_cores:g} cores (the ideal for CPU-bound speedup)",
+        f"System      {machine.os} ({machine.machine}), start method {machine.start_method}",
+    ]

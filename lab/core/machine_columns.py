@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.core.csvtable import Row, check
+from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
 from lab.core.records import MAX_COUNT
 
@@ -68,4 +69,22 @@ def build_machine(row: Row) -> Machine:
         os=values["os"],
         machine=values["machine"],
         start_method=values["machine_start_method"],
+    )
+
+
+def build_interpreter(row: Row) -> RunInterpreter | None:
+    """The interpreter columns (version 2), with its version and build from the machine's columns."""
+    values = row.values
+    if values["interpreter"] is None:
+        return None
+    return RunInterpreter(
+        name=values["interpreter"],
+        version=values["python_version"],
+        implementation=values["implementation"],
+        free_threaded=values["free_threaded_build"],
+        gil_enabled=values["gil_enabled"]
+        if values["interpreter_gil_enabled"] is None
+        else values["interpreter_gil_enabled"],
+        path=values["interpreter_path"] or "",
+        gil_setting=values["gil"],
     )

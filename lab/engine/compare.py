@@ -18,14 +18,14 @@ from typing import Any
 
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.events import Event
-from lab.core.interpreters import Interpreter
+from lab.core.interpreters import GIL_SETTINGS, Interpreter, RunInterpreter
 from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
 from lab.engine.csvio import ImportedRun
-from lab.engine.results import RunInterpreter, RunResult
+from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
-from lab.engine.settings import GIL_SETTINGS, RunSettings
+from lab.engine.settings import RunSettings
 
 COMPARE_SCHEMA_VERSION = 1
 MAX_PYTHONS = 8

@@ -25,10 +25,11 @@ from lab.core.csvtable import (
     write_table,
 )
 from lab.core.errors import InvalidSettings, ResultsFormatError
+from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
-from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
+from lab.core.machine_columns import MACHINE_COLUMNS, build_interpreter, build_machine, machine_values
 from lab.core.records import MAX_COUNT, RUN_ID_PATTERN
-from lab.engine.results import SCHEMA_VERSION, STATUSES, ModeSummary, RunInterpreter, RunResult
+from lab.engine.results import SCHEMA_VERSION, STATUSES, ModeSummary, RunResult
 from lab.engine.settings import DEFAULT_XRAY_HZ, MAX_REPEATS, MODES, RunSettings
 from lab.engine.spans import TaskSpan
 from lab.engine.workloads import WORKLOADS
@@ -316,24 +317,6 @@ def build_run(rows: list[Row]) -> ImportedRun:
         created=created,
         interpreter=build_interpreter(first),
         series=values["series"],
-    )
-
-
-def build_interpreter(row: Row) -> RunInterpreter | None:
-    """The interpreter columns (version 2), with its version and build from the machine's columns."""
-    values = row.values
-    if values["interpreter"] is None:
-        return None
-    return RunInterpreter(
-        name=values["interpreter"],
-        version=values["python_version"],
-        implementation=values["implementation"],
-        free_threaded=values["free_threaded_build"],
-        gil_enabled=values["gil_enabled"]
-        if values["interpreter_gil_enabled"] is None
-        else values["interpreter_gil_enabled"],
-        path=values["interpreter_path"] or "",
-        gil_setting=values["gil"],
     )
 
 

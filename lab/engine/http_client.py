@@ -27,10 +27,9 @@ import requests
 import urllib3.exceptions
 
 from lab.core import config
-from lab.core.errors import RefusedURL
+from lab.core.errors import RefusedURL, TaskFailure
 from lab.core.urlclients import guarded_requests_session, guarded_session_options
 from lab.core.urlguard import allow_from_env, check_url
-from lab.engine.workloads import TaskFailure
 
 if TYPE_CHECKING:
     import aiohttp

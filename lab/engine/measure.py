@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from lab.core.errors import TaskFailure
 from lab.engine.spans import TaskSpan
-from lab.engine.workloads import TaskFailure, TaskSpec, workload_for
+from lab.engine.workloads import TaskSpec, workload_for
 
 if sys.platform != "win32":
     import resource

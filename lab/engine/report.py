@@ -7,23 +7,11 @@ one tidy CSV of `lab.engine.csvio`.
 
 from __future__ import annotations
 
-from lab.core.machine import Machine
+from lab.core.machine import machine_lines
 from lab.engine.compare import CompareResult, label_of
 from lab.engine.results import RunResult
 from lab.engine.takeaway import compare_takeaway, takeaway
 from lab.engine.verdict import verdict
-
-
-def machine_lines(machine: Machine) -> list[str]:
-    quota = "none" if machine.cpu_quota is None else f"{machine.cpu_quota:g} cores"
-    return [
-        f"Python      {machine.implementation} {machine.python_version}, GIL "
-        + ("enabled" if machine.gil_enabled else "disabled"),
-        f"Cores       {machine.logical_cores} logical, {machine.physical_cores or '?'} physical, "
-        f"{machine.affinity_cores} in this process's affinity, cgroup quota {quota}",
-        f"Usable      {machine.usable_cores:g} cores (the ideal for CPU-bound speedup)",
-        f"System      {machine.os} ({machine.machine}), start method {machine.start_method}",
-    ]
 
 
 def to_table(result: RunResult) -> str:
@@ -62,7 +50,7 @@ def to_table(result: RunResult) -> str:
             lines.append(f"  {mode}: {len(indexes)} task(s): {reason}")
     if result.message:
         lines += ["", result.message]
-    if settings.workload == "function":
+    if settings.info.checks_across_tasks:
         lines += ["", *verdict_lines(result)]
     if not settings.check:
         lines += ["", "Results were not compared across tasks and modes (--no-check)."]

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lab.core.errors import ResultsFormatError
+from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
 from lab.engine.settings import RunSettings
@@ -103,54 +104,6 @@ class ModeSummary:
         data["tasks"] = [span.to_dict() for span in self.tasks]
         data["spread"] = self.spread
         return data
-
-
-@dataclass(frozen=True)
-class RunInterpreter:
-    """The Python that ran an experiment, as its worker found itself at the end of the run.
-
-    `gil_enabled` is the state in effect at the end: on a free-threaded build
-    left to its default, importing a C extension not marked free-threading-safe
-    turns the GIL back on mid-run; `gil_setting` ("on", "off" or None) says
-    what was asked.
-    """
-
-    name: str
-    version: str
-    implementation: str
-    free_threaded: bool
-    gil_enabled: bool
-    path: str
-    gil_setting: str | None = None
-
-    @property
-    def gil_reenabled(self) -> bool:
-        """A free-threaded build left to its default (no GIL), yet the GIL was on at the end.
-
-        CPython turns the GIL back on when it imports a C extension that does
-        not declare itself free-threading-safe, unless PYTHON_GIL=0 forbids it
-        (then it only warns): so this can happen with the build's default only.
-        """
-        return self.free_threaded and self.gil_setting is None and self.gil_enabled
-
-    def describe(self) -> str:
-        gil = "GIL on" if self.gil_enabled else "GIL off"
-        return f"{self.name} ({self.implementation} {self.version}, {gil})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunInterpreter:
-        return cls(
-            name=str(data["name"]),
-            version=str(data["version"]),
-            implementation=str(data["implementation"]),
-            free_threaded=bool(data["free_threaded"]),
-            gil_enabled=bool(data["gil_enabled"]),
-            path=str(data["path"]),
-            gil_setting=data.get("gil_setting"),
-        )
 
 
 @dataclass(frozen=True)

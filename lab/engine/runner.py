@@ -25,7 +25,7 @@ from typing import Any
 from lab.core import config
 from lab.core.errors import RunFailed
 from lab.core.events import Event, EventReader, open_pipe
-from lab.core.interpreters import Interpreter, current_interpreter, gil_environment
+from lab.core.interpreters import Interpreter, RunInterpreter, current_interpreter, gil_environment
 from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import (
@@ -39,7 +39,7 @@ from lab.core.procs import (
 from lab.core.urlguard import allow_env, allow_for
 from lab.engine import protocol
 from lab.engine.modes import LOST
-from lab.engine.results import ModeRun, RunInterpreter, RunResult
+from lab.engine.results import ModeRun, RunResult
 from lab.engine.settings import RunSettings
 from lab.engine.spans import TaskSpan
 from lab.engine.xray_link import XrayLink

@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from lab.core.errors import InvalidSettings
+from lab.core.interpreters import GIL_SETTINGS
 from lab.core.urlguard import check_url
 from lab.core.validate import bounded, parse_names, positive_seconds, switch, whole
-from lab.engine.workloads import WORKLOADS, Workload, split_target
+from lab.engine.workloads import BUILTIN_WORKLOADS, CODE_WORKLOAD, WORKLOADS, TaskCost, Workload, split_target
 
 MODES: tuple[str, ...] = (
     "batch",
@@ -26,7 +27,6 @@ MODES: tuple[str, ...] = (
     "asyncio_blocking",
 )
 START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")
-GIL_SETTINGS: tuple[str, ...] = ("on", "off")
 DEFAULT_MODES = {"cpu": ("batch", "threads", "processes"), "io": ("batch", "threads", "processes", "asyncio")}
 
 MAX_TASKS = 10_000
@@ -103,9 +103,9 @@ class RunSettings:
         workload with that target.
         """
         if ":" in str(workload) and function in (None, ""):
-            workload, function = "function", workload
+            workload, function = CODE_WORKLOAD, workload
         if workload not in WORKLOADS:
-            known = ", ".join(name for name in WORKLOADS if name != "function")
+            known = ", ".join(BUILTIN_WORKLOADS)
             raise InvalidSettings(f"unknown workload {workload!r}; choose one of {known}, or MODULE:FUNCTION")
         info = WORKLOADS[workload]
         mode_list = parse_modes(modes) if modes is not None else DEFAULT_MODES[info.kind]
@@ -154,6 +154,12 @@ class RunSettings:
     def uses_embedded_server(self) -> bool:
         return self.info.downloads and self.url is None
 
+    def task_cost(self) -> TaskCost:
+        """One task's estimated cost under these settings (the embedded server's latency and body size)."""
+        if self.uses_embedded_server:
+            return self.info.cost(self.size, latency_ms=self.latency_ms, body_bytes=self.bytes)
+        return self.info.cost(self.size)
+
     @property
     def describe_work(self) -> str:
         """The workload as a person reads it: 'squares', 'mymod:work', or 'your_code.py:work' for a file."""
@@ -189,8 +195,8 @@ def parse_modes(value: Any) -> tuple[str, ...]:
 
 
 def check_function(workload: str, target: Any) -> str | None:
-    """The function workload needs a MODULE:FUNCTION target; no other workload takes one."""
-    if workload != "function":
+    """The code workload needs a MODULE:FUNCTION target; no other workload takes one."""
+    if workload not in WORKLOADS or not WORKLOADS[workload].needs_code:
         if target not in (None, ""):
             raise InvalidSettings(f"the {workload} workload takes no function; give MODULE:FUNCTION instead")
         return None

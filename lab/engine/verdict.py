@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from lab.engine.results import ModeSummary, RunInterpreter
+from lab.core.interpreters import RunInterpreter
+from lab.engine.results import ModeSummary
 from lab.engine.settings import RunSettings
 
 WAITS_BELOW_CORES_BUSY = 0.5  # batch keeps less than half a core busy: the function mostly waits

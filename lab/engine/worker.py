@@ -111,7 +111,7 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
         start_method=settings.start_method,
         switch_interval_s=None if settings.switch_interval_ms is None else settings.switch_interval_ms / 1000,
     )
-    check = ResultCheck(settings.workload == "function" and settings.check)
+    check = ResultCheck(settings.info.checks_across_tasks and settings.check)
     writer.emit(
         protocol.STARTED, machine=machine.to_dict(), settings=settings.to_dict(), target_url=args.target_url
     )

@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
+from lab.core.errors import WrongResult
 from lab.core.work import SQUARES_MAX_SIZE, block_ms, sha256_of_zeros, squares, squares_closed_form
 
 if TYPE_CHECKING:
     import aiohttp
-
-    from lab.engine.settings import RunSettings
 
 SLEEP_TOLERANCE_S = 0.001
 MIB = 1024 * 1024
@@ -47,14 +46,6 @@ SHA256_S_PER_BYTE = 1.5e-9
 HTTP_S_PER_REQUEST = 0.005
 HTTP_S_PER_BYTE = 4e-9
 EXTERNAL_REQUEST_S = 0.5  # an outside URL's latency is unknown; the run's wall-clock cap backs this guess
-
-
-class TaskFailure(Exception):
-    """A task that failed in a way the lab itself describes: its message is the whole story."""
-
-
-class WrongResult(TaskFailure):
-    """A task finished but its result is not the one the work must give."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +90,11 @@ class Workload:
     releases_gil: ClassVar[bool | None] = False  # None: unknown until measured (a person's own function)
     waits_on: ClassVar[str | None] = None  # what its waiting is, for sentences: "the network"
     releases_how: ClassVar[str] = "its C code releases the GIL while it works"  # for sentences
+    # What a person's own code asks of everything around it, so nothing switches on a workload's name:
+    needs_code: ClassVar[bool] = False  # the task calls code the person names (--args, a code box)
+    private_only: ClassVar[bool] = False  # never runs in public mode: it would run a visitor's code
+    code_in_links: ClassVar[bool] = False  # a share link carries the code itself (short, compressed)
+    checks_across_tasks: ClassVar[bool] = False  # results are compared across tasks and modes
 
     def perform(self, spec: TaskSpec, index: int) -> str:
         """Do one task the blocking way and return its checked result, as text."""
@@ -123,8 +119,13 @@ class Workload:
         """What the native asyncio tasks share (a client session), opened inside the event loop."""
         return contextlib.nullcontext()
 
-    def cost(self, settings: RunSettings) -> TaskCost:
-        """One task's estimated cost, for the public budget and the page's estimate."""
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        """One task's estimated cost, for the public budget and the page's estimate.
+
+        Plain numbers, not a lab's settings, so any lab can price a task: `size`
+        in the workload's unit; for a download, the embedded server's latency and
+        body size (`latency_ms` None: an outside URL, whose latency is unknown).
+        """
         raise NotImplementedError
 
 
@@ -156,8 +157,8 @@ class Squares(Workload):
             raise WrongResult(f"sum of squares gave {value}, closed form says otherwise")
         return str(value)
 
-    def cost(self, settings: RunSettings) -> TaskCost:
-        return TaskCost(settings.size * SQUARES_S_PER_ITERATION, 0.0)
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        return TaskCost(size * SQUARES_S_PER_ITERATION, 0.0)
 
 
 class Sha256(Workload):
@@ -183,8 +184,8 @@ class Sha256(Workload):
     def reference_value(self, spec: TaskSpec) -> str | None:
         return sha256_of_zeros(spec.size)
 
-    def cost(self, settings: RunSettings) -> TaskCost:
-        return TaskCost(settings.size * SHA256_S_PER_BYTE, 0.0)
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        return TaskCost(size * SHA256_S_PER_BYTE, 0.0)
 
 
 class Sleep(Workload):
@@ -211,8 +212,8 @@ class Sleep(Workload):
         await asyncio.sleep(spec.size / 1000)
         return check_sleep(spec, time.perf_counter() - start)
 
-    def cost(self, settings: RunSettings) -> TaskCost:
-        return TaskCost(0.0, settings.size / 1000)
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        return TaskCost(0.0, size / 1000)
 
 
 class Http(Workload):
@@ -271,9 +272,9 @@ class Http(Workload):
 
         return open_async_session()
 
-    def cost(self, settings: RunSettings) -> TaskCost:
-        if settings.uses_embedded_server:
-            wait_s, body = settings.latency_ms / 1000, settings.bytes
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        if latency_ms is not None:
+            wait_s, body = latency_ms / 1000, body_bytes
         else:
             wait_s, body = EXTERNAL_REQUEST_S, 0
         return TaskCost(HTTP_S_PER_REQUEST + body * HTTP_S_PER_BYTE, wait_s)
@@ -301,6 +302,10 @@ class Function(Workload):
     size_choices = (1,)
     uses_size = False
     releases_gil = None
+    needs_code = True
+    private_only = True
+    code_in_links = True
+    checks_across_tasks = True
 
     def perform(self, spec: TaskSpec, index: int) -> str:
         target = load_function(spec.function or "")
@@ -309,12 +314,13 @@ class Function(Workload):
     def preload(self, spec: TaskSpec, native_async: bool) -> None:
         load_function(spec.function or "")
 
-    def cost(self, settings: RunSettings) -> TaskCost:
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
         return TaskCost(0.0, 0.0)  # unknown: public mode never runs a visitor's code
 
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in (Squares(), Sha256(), Http(), Sleep(), Function())}
-BUILTIN_WORKLOADS: tuple[str, ...] = ("squares", "sha256", "http", "sleep")
+BUILTIN_WORKLOADS: tuple[str, ...] = tuple(name for name, w in WORKLOADS.items() if not w.needs_code)
+CODE_WORKLOAD = Function.name  # what MODULE:FUNCTION on the command line means
 
 
 def workload_for(spec: TaskSpec) -> Workload:

@@ -81,7 +81,7 @@ class Hosting:
     def admit_run(self, settings: RunSettings) -> RunSettings:
         if not self.public:
             return settings
-        if settings.workload == "function":
+        if settings.info.private_only:
             raise InvalidSettings(NO_CODE)
         settings = clamp_settings(settings, self.limits)
         check_settings(settings, self.limits, self.usable_cores)

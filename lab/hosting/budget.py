@@ -33,7 +33,7 @@ def estimate_work_seconds(settings: RunSettings, usable_cores: float) -> float:
     per_repeat = sum(mode_seconds(settings, mode, cores) for mode in settings.modes)
     reference = 0.0
     if type(settings.info).reference_value is not Workload.reference_value:  # computed before timing
-        reference = settings.info.cost(settings).cpu_s / min(1.0, cores)
+        reference = settings.task_cost().cpu_s / min(1.0, cores)
     return RUN_START_S + reference + per_repeat * settings.repeats
 
 
@@ -56,7 +56,7 @@ def mode_seconds(settings: RunSettings, mode: str, cores: float) -> float:
     parallel_cpu = mode in POOL_MODES or (settings.info.releases_gil is True and mode in THREAD_MODES)
     cpu_speed = min(in_flight if parallel_cpu else 1, cores)
     rounds = math.ceil(settings.tasks / in_flight)
-    cost = settings.info.cost(settings)
+    cost = settings.task_cost()
     seconds = rounds * cost.wait_s + settings.tasks * cost.cpu_s / cpu_speed
     if mode == "processes":
         seconds += settings.process_count(cores) * PROCESS_START_S

@@ -9,7 +9,7 @@ Standard library only, like `lab.engine.report`; the page draws the same
 
 from __future__ import annotations
 
-from lab.engine.report import machine_lines
+from lab.core.machine import machine_lines
 from lab.engine.takeaway import SAME_BAND, STATUS_SENTENCES
 from lab.sweep.fit import Fit
 from lab.sweep.results import LineFit, SweepPoint, SweepResult

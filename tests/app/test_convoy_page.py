@@ -15,7 +15,7 @@ from lab.app.labs.convoy import ConvoyForm, history_rows
 from lab.convoy import csvio as convoy_csv
 from lab.convoy.results import ConvoyPoint, ConvoyResult
 from lab.convoy.settings import ConvoySettings
-from lab.engine.results import RunInterpreter
+from lab.core.interpreters import RunInterpreter
 
 pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
 

@@ -28,9 +28,8 @@ from lab.convoy.results import ConvoyPoint, ConvoyResult, PointSummary, percenti
 from lab.convoy.runner import Convoy, run_convoy
 from lab.convoy.settings import MAX_CPU_THREADS, ConvoySettings
 from lab.core.errors import InvalidSettings, OverBudget, ResultsFormatError, RunFailed
-from lab.core.interpreters import Interpreter, current_interpreter
+from lab.core.interpreters import Interpreter, RunInterpreter, current_interpreter
 from lab.core.procs import group_members
-from lab.engine.results import RunInterpreter
 from lab.hosting.admission import Hosting, discovered
 from lab.hosting.limits import Limits
 from lab.web import csvio as web_csv

@@ -10,11 +10,11 @@ from factories import squares_result
 
 from lab.app.history import import_any_csv
 from lab.core.errors import InvalidSettings
-from lab.core.interpreters import current_interpreter
+from lab.core.interpreters import RunInterpreter, current_interpreter
 from lab.engine.compare import CompareResult, CompareSettings, Comparison, PythonChoice, parse_pythons
 from lab.engine.csvio import to_csv
 from lab.engine.report import compare_table
-from lab.engine.results import RunInterpreter, RunResult
+from lab.engine.results import RunResult
 from lab.engine.settings import RunSettings
 from lab.engine.takeaway import compare_takeaway
 

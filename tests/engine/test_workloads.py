@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from lab.core.errors import WrongResult
 from lab.core.work import sha256_of_zeros, squares, squares_closed_form
 from lab.engine.settings import RunSettings
 from lab.engine.workloads import (
     BUILTIN_WORKLOADS,
     WORKLOADS,
     TaskSpec,
-    WrongResult,
     canonical,
     check_download,
     check_sleep,
@@ -74,7 +74,7 @@ def test_every_workload_describes_itself_for_the_page_and_the_budget(name: str) 
     assert info.label.startswith(name) and info.unit and info.summary and info.noun
     assert info.default_size in info.size_choices or not info.uses_size
     assert info.size_choices == tuple(sorted(info.size_choices)) and info.size_choices[-1] <= info.max_size
-    cost = info.cost(RunSettings.create(name))
+    cost = RunSettings.create(name).task_cost()
     assert cost.cpu_s >= 0 and cost.wait_s >= 0 and cost.cpu_s + cost.wait_s > 0
     if info.kind == "io":
         assert info.waits_on and cost.wait_s > 0

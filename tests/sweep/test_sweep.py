@@ -23,9 +23,9 @@ from timing_tries import until_good
 
 from lab.core.errors import InvalidSettings, OverBudget, ResultsFormatError
 from lab.core.events import Event
-from lab.core.interpreters import Interpreter
+from lab.core.interpreters import Interpreter, RunInterpreter
 from lab.engine import protocol
-from lab.engine.results import ModeRun, RunInterpreter, RunResult
+from lab.engine.results import ModeRun, RunResult
 from lab.engine.runner import ModeProgress
 from lab.engine.settings import RunSettings
 from lab.engine.spans import TaskSpan

@@ -36,11 +36,12 @@ from lab.app.history import history_table, modes_table, run_label
 from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import link_params, read_link
 from lab.core.errors import InvalidSettings
+from lab.core.interpreters import GIL_SETTINGS
 from lab.engine import csvio
 from lab.engine.csvio import ImportedRun, Run
 from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
-from lab.engine.settings import GIL_SETTINGS, MODES, START_METHODS, RunSettings
+from lab.engine.settings import MODES, START_METHODS, RunSettings
 from lab.engine.takeaway import takeaway
 from lab.engine.trace import trace_of
 from lab.engine.verdict import verdict
@@ -80,7 +81,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         self.title = title
         self.intro = intro
         self.workloads = tuple(
-            name for name in LABS[title] if name != "function" or not state.hosting().public
+            name for name in LABS[title] if not WORKLOADS[name].private_only or not state.hosting().public
         )
 
     @property
@@ -112,7 +113,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
             form = replace(
                 defaults_for(self.workloads[0], state.machine().parallel_slots), python=form.python
             )
-        if form.workload == "function" and not form.code:
+        if WORKLOADS[form.workload].needs_code and not form.code:
             form = replace(form, code=EXAMPLE_CODE, args=form.args if form.args != "[]" else EXAMPLE_ARGS)
         return form, notices
 
@@ -157,7 +158,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         )
         info = WORKLOADS[workload]
         code, function, args = "", DEFAULT_FUNCTION, "[]"
-        if workload == "function":
+        if info.needs_code:
             code = st.text_area(
                 "Your function",
                 key=self.k("code"),
@@ -284,7 +285,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
 
     def function_target(self, form: PageSettings) -> str | None:
         """Write the person's code to a module of this session and name its function (PATH.py:FUNCTION)."""
-        if form.workload != "function":
+        if not WORKLOADS[form.workload].needs_code:
             return None
         if not form.code.strip():
             raise InvalidSettings("write a function in the code box first")
@@ -303,7 +304,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         return settings
 
     def estimate(self, settings: RunSettings) -> str | None:
-        if settings.workload == "function":
+        if settings.info.needs_code:
             return f"{settings.tasks} calls × {settings.repeats} repeat(s) in {', '.join(settings.modes)}"
         seconds = state.hosting().estimate_seconds(settings)
         return (
@@ -383,7 +384,7 @@ def draw_run(result: Run) -> None:
         column.caption(f"{summary.cores_busy:.2f} cores busy · {summary.workers} worker(s)")
         if summary.failed:
             column.error(f"{summary.failed} task(s) failed")
-    if result.settings.workload == "function":
+    if result.settings.info.releases_gil is None:
         draw_verdict(result)
     st.markdown("\n".join(f"- {sentence}" for sentence in takeaway(result)))
     left, right = st.columns(2)
