@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 
 from lab.cluster import csvio as cluster_csv
+from lab.compare.results import CompareResult
 from lab.convoy import csvio as convoy_csv
 from lab.core.csvtable import as_text
 from lab.core.machine import Machine
-from lab.engine import csvio as engine_csv
-from lab.engine.compare import CompareResult
-from lab.engine.csvio import ImportedRun, Run
+from lab.run import csvio as engine_csv
+from lab.run.csvio import ImportedRun, Run
 from lab.sweep import csvio as sweep_csv
 from lab.web import csvio as web_csv
 from lab.web.csvio import ImportedWebRun, WebRun

@@ -6,11 +6,12 @@ import argparse
 
 from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, write
 from lab.cli.run import add_run_options, progress_line, settings_from
-from lab.engine.compare import CompareSettings, Comparison, parse_pythons
-from lab.engine.csvio import to_csv
-from lab.engine.report import compare_table
+from lab.compare.report import compare_table
+from lab.compare.runner import Comparison
+from lab.compare.settings import CompareSettings, parse_pythons
 from lab.engine.workloads import BUILTIN_WORKLOADS
 from lab.hosting.admission import Hosting
+from lab.run.csvio import to_csv
 
 HELP = "run the same workload under several Pythons (GIL builds, free-threaded with the GIL on/off)"
 

@@ -9,14 +9,14 @@ from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follo
 from lab.core.events import Event
 from lab.core.interpreters import GIL_SETTINGS
 from lab.engine import protocol
-from lab.engine.csvio import to_csv
-from lab.engine.report import to_table
 from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
 from lab.engine.settings import START_METHODS, RunSettings
-from lab.engine.verdict import verdict
 from lab.engine.workloads import BUILTIN_WORKLOADS
 from lab.hosting.admission import Hosting
+from lab.run.csvio import to_csv
+from lab.run.report import to_table
+from lab.run.verdict import verdict
 
 HELP = "run one workload, or MODULE:FUNCTION, in several execution modes"
 
@@ -112,7 +112,7 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
     result = experiment.result()
     write(render(result, args.format), args.output)
     if args.trace:
-        from lab.engine.trace import write_trace
+        from lab.run.trace import write_trace
 
         write_trace(result, args.trace)
     return EXIT_OK if result.all_ok else EXIT_FAILED

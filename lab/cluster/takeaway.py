@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lab.cluster.results import LayoutSummary
 from lab.cluster.settings import ClusterLayout
-from lab.engine.takeaway import format_seconds
+from lab.core.wording import format_seconds
 
 if TYPE_CHECKING:
     from lab.cluster.csvio import ClusterRun

@@ -33,6 +33,7 @@ from lab.core.errors import InvalidSettings
 from lab.core.interpreter_probe import ANSWER_PREFIX
 from lab.core.procs import child_env, describe_exit, end_process_group, start_child
 
+MAX_PYTHONS = 8  # interpreters one comparison or sweep may name
 GIL_SETTINGS: tuple[str, ...] = ("on", "off")  # a free-threaded build's GIL switch, as asked
 MIN_VERSION = (3, 10)
 PROBE_TIMEOUT_S = 5.0  # a healthy probe takes ~0.1 s; ten at once on two busy cores stay well under this
@@ -501,3 +502,25 @@ class RunInterpreter:
             path=str(data["path"]),
             gil_setting=data.get("gil_setting"),
         )
+
+
+@dataclass(frozen=True)
+class PythonChoice:
+    """An interpreter by name, with the GIL switch of a free-threaded build ("on", "off" or None)."""
+
+    name: str
+    gil: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:gil={self.gil}" if self.gil else self.name
+
+    @classmethod
+    def parse(cls, text: str) -> PythonChoice:
+        """'3.13t:gil=off' -> PythonChoice('3.13t', 'off'); a plain name has the build's default."""
+        name, _, option = text.strip().partition(":gil=")
+        if not name:
+            raise InvalidSettings(f"{text!r} names no interpreter; write NAME or NAME:gil=on|off")
+        if option and option not in GIL_SETTINGS:
+            raise InvalidSettings(f"{text!r}: the GIL switch is gil=on or gil=off")
+        return cls(name, option or None)

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from lab.compare.settings import CompareSettings
 from lab.core.errors import InvalidSettings, OverBudget
 from lab.core.interpreters import (
     Interpreter,
@@ -30,7 +31,6 @@ from lab.core.interpreters import (
     resolve,
 )
 from lab.core.urlguard import check_public_url
-from lab.engine.compare import CompareSettings
 from lab.engine.settings import RunSettings
 from lab.engine.userfunc import check_function
 from lab.hosting.budget import check_settings, clamp_settings, estimate_work_seconds

@@ -3,14 +3,14 @@
 Every sentence is built from the sweep's own numbers: a serial fraction is
 printed only when its fit is good or rough (a rough one says why), and a poor
 fit says why there is no number instead of printing a misleading one.
-Standard library only, like `lab.engine.report`; the page draws the same
+Standard library only, like `lab.run.report`; the page draws the same
 `SweepResult` with Plotly.
 """
 
 from __future__ import annotations
 
 from lab.core.machine import machine_lines
-from lab.engine.takeaway import SAME_BAND, STATUS_SENTENCES
+from lab.core.wording import SAME_BAND, STATUS_SENTENCES
 from lab.sweep.fit import Fit
 from lab.sweep.results import LineFit, SweepPoint, SweepResult
 

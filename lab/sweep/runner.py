@@ -3,7 +3,7 @@
 `Sweep` runs the steps `SweepSettings.steps()` plans (one `Experiment`, so
 one worker process, per round × worker count × interpreter, with every swept
 mode inside it) and merges each mode's rounds at each count into a point of
-`lab.sweep.results`. Like `lab.engine.compare.Comparison` it never
+`lab.sweep.results`. Like `lab.compare.runner.Comparison` it never
 blocks beyond a poll's timeout, passes the host's deadline on to each
 experiment as what is left of it, and ends its current experiment's processes
 on every way out through `close()`. Events from the experiments come through

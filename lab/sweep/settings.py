@@ -34,8 +34,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from lab.core.errors import InvalidSettings
+from lab.core.interpreters import MAX_PYTHONS, PythonChoice
 from lab.core.validate import parse_names, whole
-from lab.engine.compare import MAX_PYTHONS, PythonChoice
 from lab.engine.settings import MAX_REPEATS, MAX_TASKS, RunSettings
 
 SCALES: tuple[str, ...] = ("strong", "weak")

@@ -1,6 +1,6 @@
 """Web-lab runs as flat rows and CSV, one row per run x endpoint, and back.
 
-The same canonical form as the CPU and I/O labs' history (`lab.engine.csvio`), through `lab.core.csvtable`:
+The same canonical form as the CPU and I/O labs' history (`lab.run.csvio`), through `lab.core.csvtable`:
 each column has one type and one way to write it, so export -> import ->
 export gives back the same text. A row keeps an endpoint's figures, not its
 request samples, so an imported run is an `ImportedWebRun`: it answers the

@@ -29,9 +29,9 @@ from lab.app.charts.runs import (
 )
 from lab.app.charts.style import FAILED_COLOUR, MODE_COLOURS
 from lab.app.history import modes_table
-from lab.engine.csvio import from_csv, to_csv
 from lab.engine.settings import MODES
 from lab.engine.spans import TaskSpan
+from lab.run.csvio import from_csv, to_csv
 
 
 def annotation_texts(fig: go.Figure) -> list[str]:

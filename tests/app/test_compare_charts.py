@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 from factories import ModeProfile, make_result
 
 from lab.app.charts.compare import batch_cost, cores_by_interpreter, speedup_by_interpreter
+from lab.compare.results import CompareResult
+from lab.compare.settings import CompareSettings, parse_pythons
 from lab.core.interpreters import RunInterpreter
-from lab.engine.compare import CompareResult, CompareSettings, parse_pythons
 from lab.engine.results import RunResult
 
 PROFILES = {

@@ -14,8 +14,8 @@ from lab.app.history import (
     modes_table,
     remove_run,
 )
-from lab.engine.csvio import Run, from_csv, to_csv
 from lab.engine.results import RunResult
+from lab.run.csvio import Run, from_csv, to_csv
 
 
 def sample_history() -> list[Run]:

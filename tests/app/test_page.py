@@ -9,9 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lab.app.history import is_web_run
-from lab.engine import csvio as history
 from lab.engine.runner import run_experiment
 from lab.engine.settings import RunSettings
+from lab.run import csvio as history
 from lab.web import csvio as web_history
 
 pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`

@@ -22,8 +22,8 @@ from lab.core.interpreters import Interpreter
 from lab.engine.results import ModeSummary, RunResult
 from lab.engine.runner import run_experiment
 from lab.engine.settings import MODES, RunSettings
-from lab.engine.takeaway import takeaway
 from lab.hosting.admission import Hosting, discovered
+from lab.run.takeaway import takeaway
 
 pytestmark = pytest.mark.slow
 HOST = Hosting.from_env(2.0, {})

@@ -44,7 +44,7 @@ from lab.app.charts.style import (
 from lab.cluster.csvio import ClusterRun
 from lab.cluster.results import LOST, ClusterResult, ClusterTask, LayoutSummary
 from lab.cluster.settings import LOCAL, ClusterLayout
-from lab.engine.takeaway import format_seconds
+from lab.core.wording import format_seconds
 
 MIXED_COLOUR = "#CC79A7"
 # Okabe-Ito, colour-blind safe: one per worker process in the task stream.

@@ -7,7 +7,7 @@ import html
 import plotly.graph_objects as go
 
 from lab.app.charts.style import IDEAL_COLOUR, REFERENCE_COLOUR, empty_figure, reference_line, styled
-from lab.engine.compare import CompareResult, label_of
+from lab.compare.results import CompareResult, label_of
 
 INTERPRETER_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 

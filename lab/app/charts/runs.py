@@ -25,11 +25,11 @@ from lab.app.charts.style import (
     rgba,
     styled,
 )
-from lab.engine.csvio import Run
+from lab.core.wording import format_seconds
 from lab.engine.results import ModeSummary
 from lab.engine.settings import MODES
 from lab.engine.spans import TaskSpan
-from lab.engine.takeaway import format_seconds
+from lab.run.csvio import Run
 
 MIN_FILL_ALPHA = 0.04
 TIMELINE_ROW_PX = 22
@@ -326,7 +326,7 @@ def timeline_chart(result: Run) -> go.Figure:
 
 
 def history_speedup_chart(history_df: pd.DataFrame) -> go.Figure:
-    """Speedup of each mode across the history's runs; takes `lab.engine.csvio.modes_table(history)`.
+    """Speedup of each mode across the history's runs; takes `lab.run.csvio.modes_table(history)`.
 
     A mode whose tasks failed is left out (and counted in a note): a mode that
     failed fast would otherwise plot as a huge, meaningless speedup.

@@ -20,13 +20,15 @@ from lab.app.charts import compare as charts
 from lab.app.form import Controls, nearest
 from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import LinkReader
+from lab.compare.results import CompareResult, label_of
+from lab.compare.runner import Comparison
+from lab.compare.settings import CompareSettings
+from lab.compare.takeaway import compare_takeaway
 from lab.core.errors import InvalidSettings
-from lab.core.interpreters import Interpreter, current_interpreter
-from lab.engine import csvio
-from lab.engine.compare import CompareResult, CompareSettings, Comparison, PythonChoice, label_of
+from lab.core.interpreters import Interpreter, PythonChoice, current_interpreter
 from lab.engine.settings import MODES, RunSettings
-from lab.engine.takeaway import compare_takeaway
 from lab.engine.workloads import WORKLOADS
+from lab.run import csvio
 
 WORKLOAD_CHOICES = ("squares", "sha256")
 DEFAULT_MODES = ("batch", "threads", "processes")

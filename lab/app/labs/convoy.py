@@ -27,8 +27,7 @@ from lab.convoy.report import takeaway
 from lab.convoy.results import ConvoyResult, cpu_threads_text
 from lab.convoy.runner import Convoy
 from lab.convoy.settings import ConvoySettings, estimate_seconds
-from lab.core.interpreters import Interpreter, gil_environment
-from lab.engine.compare import PythonChoice
+from lab.core.interpreters import Interpreter, PythonChoice, gil_environment
 
 THREAD_LADDER: tuple[int, ...] = (0, 1, 2, 4, 8, 16)
 INTERVAL_LADDER_MS: tuple[float, ...] = (0.2, 1.0, 5.0, 20.0, 100.0)

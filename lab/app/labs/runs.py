@@ -37,15 +37,15 @@ from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import link_params, read_link
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import GIL_SETTINGS
-from lab.engine import csvio
-from lab.engine.csvio import ImportedRun, Run
 from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
 from lab.engine.settings import MODES, START_METHODS, RunSettings
-from lab.engine.takeaway import takeaway
-from lab.engine.trace import trace_of
-from lab.engine.verdict import verdict
 from lab.engine.workloads import WORKLOADS
+from lab.run import csvio
+from lab.run.csvio import ImportedRun, Run
+from lab.run.takeaway import takeaway
+from lab.run.trace import trace_of
+from lab.run.verdict import verdict
 
 MODE_HELP = {
     "batch": "one task after another, in one thread",

@@ -9,14 +9,16 @@ import pytest
 from factories import squares_result
 
 from lab.app.history import import_any_csv
+from lab.compare.report import compare_table
+from lab.compare.results import CompareResult
+from lab.compare.runner import Comparison
+from lab.compare.settings import CompareSettings, parse_pythons
+from lab.compare.takeaway import compare_takeaway
 from lab.core.errors import InvalidSettings
-from lab.core.interpreters import RunInterpreter, current_interpreter
-from lab.engine.compare import CompareResult, CompareSettings, Comparison, PythonChoice, parse_pythons
-from lab.engine.csvio import to_csv
-from lab.engine.report import compare_table
+from lab.core.interpreters import PythonChoice, RunInterpreter, current_interpreter
 from lab.engine.results import RunResult
 from lab.engine.settings import RunSettings
-from lab.engine.takeaway import compare_takeaway
+from lab.run.csvio import to_csv
 
 BASE = RunSettings.create(
     "squares", tasks=8, size=1000, modes="batch,threads", repeats=2

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from lab.app.history import import_any_csv
 from lab.core.errors import ResultsFormatError
-from lab.engine.csvio import COLUMN_NAMES, ImportedRun, Run, from_csv, to_csv
 from lab.engine.results import RunResult
+from lab.run.csvio import COLUMN_NAMES, ImportedRun, Run, from_csv, to_csv
 
 REQUIRED_COLUMNS = [
     *("schema_version", "run_id", "created", "status", "workload", "kind", "tasks", "size"),

@@ -12,9 +12,9 @@ from factories import (
 )
 
 from lab.app.texts import text
-from lab.engine.csvio import from_csv, to_csv
 from lab.engine.results import RunResult
-from lab.engine.takeaway import takeaway
+from lab.run.csvio import from_csv, to_csv
+from lab.run.takeaway import takeaway
 
 
 def about(sentences: list[str], start: str) -> str:

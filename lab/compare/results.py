@@ -1,0 +1,125 @@
+"""The same run under several Pythons, interleaved round by round: what would my threads do on 3.13t?
+
+`Comparison` runs one `Experiment` per interpreter per round (round 1: every
+interpreter once, round 2: again, ...), so drift on a shared machine hits all
+of them alike, and merges each interpreter's rounds into one `RunResult`
+whose repeats are the rounds. A choice is an interpreter's name plus, for a
+free-threaded build, its GIL switch: `3.13t:gil=off`. Each interpreter's
+single-thread cost is its batch time against the first one's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lab.compare.settings import CompareSettings, parse_pythons
+from lab.core.errors import ResultsFormatError
+from lab.core.interpreters import PythonChoice
+from lab.core.machine import Machine
+from lab.core.records import new_run_id, now_iso, parse_json
+from lab.engine.results import RunResult
+from lab.run.csvio import ImportedRun
+
+COMPARE_SCHEMA_VERSION = 1
+
+
+STATUS_ORDER = ("complete", "cut_short", "cancelled", "crashed")
+
+
+Run = RunResult | ImportedRun
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """A comparison: one run per interpreter, all with the same settings."""
+
+    settings: CompareSettings
+    runs: tuple[Run, ...]
+    status: str = "complete"
+    message: str | None = None
+    run_id: str = field(default_factory=new_run_id)
+    created: str = field(default_factory=now_iso)
+    schema_version: int = COMPARE_SCHEMA_VERSION
+
+    @property
+    def machine(self) -> Machine | None:
+        return self.runs[0].machine if self.runs else None
+
+    @property
+    def all_ok(self) -> bool:
+        return self.status == "complete" and all(run.all_ok for run in self.runs)
+
+    @classmethod
+    def from_runs(cls, runs: Sequence[Run]) -> CompareResult:
+        """A comparison rebuilt from its runs (as a CSV gives them back): they share one `series`."""
+        first = runs[0]
+        pythons = tuple(PythonChoice(label_of(run).split(":gil=")[0], run.settings.gil) for run in runs)
+        base = replace(first.settings, python=None, gil=None)
+        statuses = [run.status for run in runs]
+        return cls(
+            settings=CompareSettings(base, pythons),
+            runs=tuple(runs),
+            status=max(statuses, key=STATUS_ORDER.index),
+            message=next((run.message for run in runs if run.message), None),
+            run_id=first.series or first.run_id,
+            created=first.created,
+        )
+
+    def single_thread_cost(self) -> list[tuple[str, float | None]]:
+        """Each interpreter's batch seconds over the first one's: the price of a free-threaded build, say."""
+
+        def batch(run: Run) -> float | None:
+            return run.summary("batch").seconds if "batch" in run.modes else None
+
+        base = batch(self.runs[0]) if self.runs else None
+        rows = []
+        for run in self.runs:
+            own = batch(run)
+            rows.append((label_of(run), own / base if own is not None and base else None))
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "kind": "compare",
+            "run_id": self.run_id,
+            "created": self.created,
+            "status": self.status,
+            "message": self.message,
+            "pythons": [choice.label for choice in self.settings.pythons],
+            "runs": [run.to_dict() for run in self.runs if isinstance(run, RunResult)],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CompareResult:
+        if not isinstance(data, dict) or data.get("kind") != "compare":
+            raise ResultsFormatError("not a GIL Lab comparison: its kind is not 'compare'")
+        runs = tuple(RunResult.from_dict(run) for run in data["runs"])
+        if not runs:
+            raise ResultsFormatError("a comparison without runs")
+        pythons = parse_pythons(data["pythons"])
+        base = replace(runs[0].settings, python=None, gil=None)
+        return cls(
+            settings=CompareSettings(base, pythons),
+            runs=runs,
+            status=data["status"],
+            message=data.get("message"),
+            run_id=data["run_id"],
+            created=data["created"],
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CompareResult:
+        return cls.from_dict(parse_json(text))
+
+
+def label_of(run: Run) -> str:
+    """An interpreter run's label: its name, with the GIL switch asked for."""
+    name = run.interpreter.name if run.interpreter is not None else run.settings.python or "this Python"
+    return f"{name}:gil={run.settings.gil}" if run.settings.gil else name

@@ -1,0 +1,153 @@
+"""A comparison's rounds, one experiment at a time: every interpreter once per round.
+
+Round 1 runs every interpreter once, round 2 again, ..., so drift on a shared
+machine hits all of them alike; each interpreter's rounds merge into one
+`RunResult` whose repeats are the rounds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from lab.compare.results import STATUS_ORDER, CompareResult
+from lab.compare.settings import CompareSettings
+from lab.core.events import Event
+from lab.core.interpreters import Interpreter, PythonChoice, RunInterpreter
+from lab.core.lifecycle import LabRun
+from lab.core.records import new_run_id
+from lab.engine.results import RunResult
+from lab.engine.runner import Experiment
+
+
+@dataclass(frozen=True)
+class ComparisonProgress:
+    label: str
+    rounds_done: int
+    rounds: int
+    state: str  # "waiting", "running" or "finished"
+
+
+class Comparison(LabRun["CompareResult"]):
+    """The rounds of a comparison, one experiment at a time; polled like any experiment."""
+
+    def __init__(
+        self,
+        settings: CompareSettings,
+        interpreters: list[Interpreter],
+        *,
+        target_url: str | None = None,
+        deadline_s: float | None = None,
+        public: bool = False,
+        experiment: Callable[..., Experiment] = Experiment,
+    ) -> None:
+        self.settings = settings
+        self.interpreters = interpreters
+        self.target_url = target_url
+        self.deadline_s = deadline_s
+        self.public = public
+        self._make = experiment
+        self.steps = [
+            (round_, index) for round_ in range(settings.rounds) for index in range(len(interpreters))
+        ]
+        self.results: dict[int, list[RunResult]] = {index: [] for index in range(len(interpreters))}
+        self.status: str | None = None
+        self.message: str | None = None
+        self.started_at: float | None = None
+        self.run_id = new_run_id()
+        self._step = 0
+        self._current: Experiment | None = None
+        self._current_index: int | None = None
+
+    def start(self) -> Comparison:
+        if self.started_at is None:
+            self.started_at = time.monotonic()
+            self._next()
+        return self
+
+    def _next(self) -> None:
+        if self._step >= len(self.steps):
+            self._finish("complete", None)
+            return
+        _round, index = self.steps[self._step]
+        self._step += 1
+        remaining = None
+        if self.deadline_s is not None and self.started_at is not None:
+            remaining = max(0.1, self.deadline_s - (time.monotonic() - self.started_at))
+        settings = self.settings.for_choice(self.settings.pythons[index])
+        self._current_index = index
+        self._current = self._make(
+            settings,
+            interpreter=self.interpreters[index],
+            target_url=self.target_url,
+            deadline_s=remaining,
+            public=self.public,
+        ).start()
+
+    def poll(self, timeout: float = 0.1) -> list[Event]:
+        if self.done or self._current is None:
+            return []
+        events = self._current.poll(timeout)
+        if self._current.done:
+            result = self._current.result()
+            assert self._current_index is not None
+            self.results[self._current_index].append(result)
+            self._current = None
+            if result.status != "complete":
+                self._finish(result.status, result.message)
+            else:
+                self._next()
+        return events
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        if self.status is None and self.started_at is not None:
+            self.status, self.message = "cancelled", "ended before it finished"
+
+    def progress(self) -> list[ComparisonProgress]:
+        rows = []
+        for index, choice in enumerate(self.settings.pythons):
+            done = len(self.results[index])
+            state = "running" if index == self._current_index and self._current is not None else "waiting"
+            if done == self.settings.rounds:
+                state = "finished"
+            rows.append(ComparisonProgress(choice.label, done, self.settings.rounds, state))
+        return rows
+
+    def result(self) -> CompareResult:
+        runs = tuple(
+            replace(merge_rounds(self.results[index], self.settings, choice), series=self.run_id)
+            for index, choice in enumerate(self.settings.pythons)
+            if self.results[index]
+        )
+        return CompareResult(
+            settings=self.settings,
+            runs=runs,
+            status=self.status or "cancelled",
+            message=self.message,
+            run_id=self.run_id,
+        )
+
+
+def merge_rounds(rounds: list[RunResult], settings: CompareSettings, choice: PythonChoice) -> RunResult:
+    """One interpreter's rounds as one run whose repeats are the rounds."""
+    first = rounds[0]
+    runs = tuple(replace(run, repeat=number) for number, result in enumerate(rounds) for run in result.runs)
+    interpreters = [result.interpreter for result in rounds if result.interpreter is not None]
+    interpreter: RunInterpreter | None = None
+    if interpreters:
+        # The GIL counts as on when it was on at the end of any round: one import can turn it back on.
+        interpreter = replace(interpreters[-1], gil_enabled=any(item.gil_enabled for item in interpreters))
+    status = max((result.status for result in rounds), key=STATUS_ORDER.index)
+    return RunResult(
+        settings=replace(settings.base, python=choice.name, gil=choice.gil, repeats=len(rounds)),
+        machine=first.machine,
+        runs=runs,
+        status=status,
+        message=next((result.message for result in rounds if result.message), None),
+        target_url=first.target_url,
+        interpreter=interpreter,
+    )
