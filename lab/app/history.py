@@ -8,26 +8,21 @@ order so a row, a chart point and a "remove" choice all say "#3".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from lab.cluster import csvio as cluster_csv
-from lab.compare.results import CompareResult
-from lab.convoy import csvio as convoy_csv
-from lab.core.csvtable import as_text
+from lab.catalog import read_csv
+from lab.core.contract import LabResult
 from lab.core.machine import Machine
-from lab.run import csvio as engine_csv
 from lab.run.csvio import ImportedRun, Run
-from lab.sweep import csvio as sweep_csv
-from lab.web import csvio as web_csv
 from lab.web.csvio import ImportedWebRun, WebRun
 from lab.web.results import WebResult
 
 
-def add_runs(history: list[Any], runs: Iterable[Any]) -> list[Any]:
+def add_runs(history: list[LabResult], runs: Iterable[LabResult]) -> list[LabResult]:
     """A new history with `runs` appended, skipping any run_id already present."""
     result = list(history)
     seen = {run.run_id for run in result}
@@ -38,7 +33,7 @@ def add_runs(history: list[Any], runs: Iterable[Any]) -> list[Any]:
     return result
 
 
-def remove_run(history: list[Any], run_id: str) -> list[Any]:
+def remove_run(history: list[LabResult], run_id: str) -> list[LabResult]:
     return [run for run in history if run.run_id != run_id]
 
 
@@ -180,36 +175,9 @@ def is_web_run(run: object) -> bool:
     return isinstance(run, WebResult | ImportedWebRun)
 
 
-def read_engine_csv(text: str) -> list[Any]:
-    """The CPU- and I/O-bound labs' runs; the runs of one comparison (one `series`) come back as one."""
-    runs: list[Any] = []
-    series: dict[str, list[ImportedRun]] = {}
-    for run in engine_csv.from_csv(text):
-        if run.series is None:
-            runs.append(run)
-        else:
-            if run.series not in series:
-                series[run.series] = []
-                runs.append(run.series)  # its place in the history, filled in below
-            series[run.series].append(run)
-    return [CompareResult.from_runs(series[run]) if isinstance(run, str) else run for run in runs]
-
-
-# Each lab's CSV, told apart by a column only it has; the CPU- and I/O-bound labs' file is the default.
-CSV_READERS: tuple[tuple[str, Callable[[str], list[Any]]], ...] = (
-    ("endpoint", web_csv.from_csv),
-    ("layout", cluster_csv.from_csv),
-    ("cpu_threads", convoy_csv.from_csv),
-    ("scale", sweep_csv.from_csv),
-)
-
-
-def import_any_csv(history: list[Any], data: str | bytes) -> tuple[list[Any], int]:
-    """Add a CSV of any lab to a history (its header says which), all or nothing; known runs skipped."""
-    text = as_text(data)
-    header = text.split("\n", 1)[0].strip().split(",")
-    read = next((reader for column, reader in CSV_READERS if column in header), read_engine_csv)
-    updated = add_runs(history, read(text))
+def import_any_csv(history: list[LabResult], data: str | bytes) -> tuple[list[LabResult], int]:
+    """Add a CSV of any lab to a history (its `lab` column says which), all or nothing; known runs skipped."""
+    updated = add_runs(history, read_csv(data))
     return updated, len(updated) - len(history)
 
 

@@ -22,13 +22,15 @@ from lab.cluster.results import (
     CLUSTER_STATUSES,
     ClusterResult,
     LayoutSummary,
+    cluster_listing,
     summaries_ok,
 )
 from lab.cluster.settings import LOCAL, ClusterLayout, ClusterSettings
-from lab.core.csvtable import Row, as_text, check, check_run, read_runs, write_table
+from lab.core.contract import RunListing, imported_record
+from lab.core.csvtable import Legacy, Row, as_text, check, check_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
+from lab.core.machine_columns import MACHINE_COLUMNS, MACHINE_LEGACY, build_machine, machine_values
 from lab.core.records import MAX_COUNT
 
 
@@ -49,6 +51,20 @@ class ImportedClusterRun:
     def scheduler(self) -> str:
         return self.settings.scheduler or LOCAL
 
+    @property
+    def lab(self) -> str:
+        return CLUSTER_KIND
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return cluster_listing(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return imported_record(self, to_csv([self]))
+
     def summaries(self) -> list[LayoutSummary]:
         return list(self.layout_summaries)
 
@@ -62,7 +78,7 @@ ClusterRun: TypeAlias = ClusterResult | ImportedClusterRun
 # Every column with its type; "?" marks a column that may be empty (None).
 RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("schema_version", "int"),
-    ("kind", "text"),
+    ("lab", "text"),
     ("run_id", "text"),
     ("created", "text"),
     ("status", "text"),
@@ -116,6 +132,10 @@ FIGURES = (
 )
 
 
+# Files written before every CSV named its lab kept it in a `kind` column.
+LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY}
+
+
 def cluster_rows(runs: Iterable[ClusterRun]) -> list[dict[str, Any]]:
     """One flat row per run x layout, typed values; a run that measured nothing still gets one row."""
     rows = []
@@ -130,7 +150,7 @@ def run_values(run: ClusterRun) -> dict[str, Any]:
     settings = run.settings
     return {
         "schema_version": run.schema_version,
-        "kind": CLUSTER_KIND,
+        "lab": CLUSTER_KIND,
         "run_id": run.run_id,
         "created": run.created,
         "status": run.status,
@@ -166,14 +186,17 @@ def to_csv(runs: Iterable[ClusterRun]) -> str:
 
 def from_csv(text: str | bytes) -> list[ImportedClusterRun]:
     """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
-    return [build_run(rows) for rows in read_runs(as_text(text), COLUMN_TYPES, what="GIL Lab cluster-lab")]
+    return [
+        build_run(rows)
+        for rows in read_runs(as_text(text), COLUMN_TYPES, legacy=LEGACY, what="GIL Lab cluster-lab")
+    ]
 
 
 def build_run(rows: list[Row]) -> ImportedClusterRun:
     header = check_run(
         rows,
         RUN_COLUMNS,
-        kind=CLUSTER_KIND,
+        lab=CLUSTER_KIND,
         schema_version=CLUSTER_SCHEMA_VERSION,
         statuses=CLUSTER_STATUSES,
         what="cluster-lab",

@@ -28,9 +28,10 @@ import json
 import statistics
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from lab.cluster.settings import LOCAL, ClusterLayout, ClusterSettings
+from lab.core.contract import RunListing
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
@@ -281,6 +282,17 @@ class ClusterResult:
         """Where it ran: "local" (a LocalCluster per layout) or the existing scheduler's address."""
         return self.settings.scheduler or LOCAL
 
+    @property
+    def lab(self) -> str:
+        return CLUSTER_KIND
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return cluster_listing(self)
+
     def summaries(self) -> list[LayoutSummary]:
         positions = sorted({run.position for run in self.runs})
         if not positions:
@@ -301,6 +313,7 @@ class ClusterResult:
         return {
             "schema_version": self.schema_version,
             "kind": CLUSTER_KIND,
+            "lab": CLUSTER_KIND,
             "run_id": self.run_id,
             "created": self.created,
             "status": self.status,
@@ -347,3 +360,42 @@ class ClusterResult:
     @classmethod
     def from_json(cls, text: str) -> ClusterResult:
         return cls.from_dict(parse_json(text))
+
+
+class ClusterRecord(Protocol):
+    """What a cluster run offers readers, measured (ClusterResult) or read from a CSV."""
+
+    @property
+    def settings(self) -> ClusterSettings: ...
+
+    @property
+    def machine(self) -> Machine: ...
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def created(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    def summaries(self) -> list[LayoutSummary]: ...
+
+
+def cluster_listing(run: ClusterRecord) -> RunListing:
+    """A cluster run in a list of runs: its workload and best speedup over the first layout."""
+    summaries = run.summaries()
+    headline = max((s.speedup for s in summaries if s.speedup is not None and s.position > 0), default=None)
+    return RunListing(
+        lab=CLUSTER_KIND,
+        run_id=run.run_id,
+        created=run.created,
+        status=run.status,
+        workload=run.settings.workload,
+        interpreters=(),
+        headline=headline,
+        headline_label="best speedup",
+        usable_cores=run.machine.usable_cores,
+        cpu_model=run.machine.cpu_model,
+    )

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lab.compare.settings import CompareSettings, parse_pythons
+from lab.core.contract import COMPARE_LAB, RunListing, imported_record
 from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import PythonChoice
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
-from lab.engine.results import RunResult
-from lab.run.csvio import ImportedRun
+from lab.engine.results import RunResult, run_listing
+from lab.run.csvio import ImportedRun, to_csv
 
 COMPARE_SCHEMA_VERSION = 1
 
@@ -43,6 +44,32 @@ class CompareResult:
     run_id: str = field(default_factory=new_run_id)
     created: str = field(default_factory=now_iso)
     schema_version: int = COMPARE_SCHEMA_VERSION
+
+    @property
+    def lab(self) -> str:
+        return COMPARE_LAB
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        """In a list of runs: the workload, the interpreters and the best speedup of any of them."""
+        speedups = [
+            listing.headline for listing in map(run_listing, self.runs) if listing.headline is not None
+        ]
+        return RunListing(
+            lab=COMPARE_LAB,
+            run_id=self.run_id,
+            created=self.created,
+            status=self.status,
+            workload=self.settings.base.workload,
+            interpreters=tuple(label_of(run) for run in self.runs),
+            headline=max(speedups, default=None),
+            headline_label="best speedup",
+            usable_cores=self.machine.usable_cores if self.machine else None,
+            cpu_model=self.machine.cpu_model if self.machine else None,
+        )
 
     @property
     def machine(self) -> Machine | None:
@@ -82,15 +109,18 @@ class CompareResult:
         return rows
 
     def to_dict(self) -> dict[str, Any]:
+        if not all(isinstance(run, RunResult) for run in self.runs):  # read back from a CSV
+            return imported_record(self, to_csv(list(self.runs)))
         return {
             "schema_version": self.schema_version,
-            "kind": "compare",
+            "kind": COMPARE_LAB,
+            "lab": COMPARE_LAB,
             "run_id": self.run_id,
             "created": self.created,
             "status": self.status,
             "message": self.message,
             "pythons": [choice.label for choice in self.settings.pythons],
-            "runs": [run.to_dict() for run in self.runs if isinstance(run, RunResult)],
+            "runs": [run.to_dict() for run in self.runs],
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -98,7 +128,7 @@ class CompareResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CompareResult:
-        if not isinstance(data, dict) or data.get("kind") != "compare":
+        if not isinstance(data, dict) or data.get("kind") != COMPARE_LAB:
             raise ResultsFormatError("not a GIL Lab comparison: its kind is not 'compare'")
         runs = tuple(RunResult.from_dict(run) for run in data["runs"])
         if not runs:

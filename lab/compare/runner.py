@@ -16,7 +16,7 @@ from lab.compare.settings import CompareSettings
 from lab.core.events import Event
 from lab.core.interpreters import Interpreter, PythonChoice, RunInterpreter
 from lab.core.lifecycle import LabRun
-from lab.core.records import new_run_id
+from lab.core.records import new_run_id, now_iso
 from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
 
@@ -56,6 +56,7 @@ class Comparison(LabRun["CompareResult"]):
         self.message: str | None = None
         self.started_at: float | None = None
         self.run_id = new_run_id()
+        self.created = now_iso()
         self._step = 0
         self._current: Experiment | None = None
         self._current_index: int | None = None
@@ -129,6 +130,7 @@ class Comparison(LabRun["CompareResult"]):
             status=self.status or "cancelled",
             message=self.message,
             run_id=self.run_id,
+            created=runs[0].created if runs else self.created,  # as a CSV gives it back: its first run's
         )
 
 

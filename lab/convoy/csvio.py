@@ -23,14 +23,22 @@ from lab.convoy.results import (
     CONVOY_STATUSES,
     ConvoyResult,
     PointSummary,
+    convoy_listing,
     summaries_ok,
 )
 from lab.convoy.settings import ConvoySettings
-from lab.core.csvtable import Row, as_text, check, check_run, read_runs, write_table
+from lab.core.contract import RunListing, imported_record
+from lab.core.csvtable import Legacy, Row, as_text, check, check_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
-from lab.core.machine_columns import MACHINE_COLUMNS, build_interpreter, build_machine, machine_values
+from lab.core.machine_columns import (
+    MACHINE_COLUMNS,
+    MACHINE_LEGACY,
+    build_interpreter,
+    build_machine,
+    machine_values,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,20 @@ class ImportedConvoyRun:
     created: str
     schema_version: int = CONVOY_SCHEMA_VERSION
 
+    @property
+    def lab(self) -> str:
+        return CONVOY_KIND
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return convoy_listing(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return imported_record(self, to_csv([self]))
+
     def summaries(self) -> list[PointSummary]:
         return list(self.point_summaries)
 
@@ -59,7 +81,7 @@ ConvoyRun: TypeAlias = ConvoyResult | ImportedConvoyRun
 
 RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("schema_version", "int"),
-    ("kind", "text"),
+    ("lab", "text"),
     ("run_id", "text"),
     ("created", "text"),
     ("status", "text"),
@@ -107,6 +129,10 @@ MAY_BE_EMPTY = {
 }
 
 
+# Files written before every CSV named its lab kept it in a `kind` column.
+LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY}
+
+
 def field_of(column: str) -> str:
     return POINT_FIELDS.get(column, column)
 
@@ -125,7 +151,7 @@ def run_values(run: ConvoyRun) -> dict[str, Any]:
     settings, interpreter = run.settings, run.interpreter
     return {
         "schema_version": run.schema_version,
-        "kind": CONVOY_KIND,
+        "lab": CONVOY_KIND,
         "run_id": run.run_id,
         "created": run.created,
         "status": run.status,
@@ -154,14 +180,17 @@ def to_csv(runs: Iterable[ConvoyRun]) -> str:
 
 def from_csv(text: str | bytes) -> list[ImportedConvoyRun]:
     """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
-    return [build_run(rows) for rows in read_runs(as_text(text), COLUMN_TYPES, what="GIL Lab convoy")]
+    return [
+        build_run(rows)
+        for rows in read_runs(as_text(text), COLUMN_TYPES, legacy=LEGACY, what="GIL Lab convoy")
+    ]
 
 
 def build_run(rows: list[Row]) -> ImportedConvoyRun:
     header = check_run(
         rows,
         RUN_COLUMNS,
-        kind=CONVOY_KIND,
+        lab=CONVOY_KIND,
         schema_version=CONVOY_SCHEMA_VERSION,
         statuses=CONVOY_STATUSES,
         what="convoy",

@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from lab.convoy.settings import MAX_CPU_THREADS, ConvoySettings
+from lab.core.contract import RunListing
 from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
@@ -170,6 +171,17 @@ class ConvoyResult:
     created: str = field(default_factory=now_iso)
     schema_version: int = CONVOY_SCHEMA_VERSION
 
+    @property
+    def lab(self) -> str:
+        return CONVOY_KIND
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return convoy_listing(self)
+
     def summaries(self) -> list[PointSummary]:
         return [point.summary() for point in self.points]
 
@@ -191,6 +203,7 @@ class ConvoyResult:
         return {
             "schema_version": self.schema_version,
             "kind": CONVOY_KIND,
+            "lab": CONVOY_KIND,
             "run_id": self.run_id,
             "created": self.created,
             "status": self.status,
@@ -231,3 +244,42 @@ class ConvoyResult:
     @classmethod
     def from_json(cls, text: str) -> ConvoyResult:
         return cls.from_dict(parse_json(text))
+
+
+class ConvoyRecord(Protocol):
+    """What a convoy run offers readers, measured (ConvoyResult) or read from a CSV."""
+
+    @property
+    def machine(self) -> Machine: ...
+
+    @property
+    def interpreter(self) -> RunInterpreter | None: ...
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def created(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    def summaries(self) -> list[PointSummary]: ...
+
+
+def convoy_listing(run: ConvoyRecord) -> RunListing:
+    """A convoy run in a list of runs: the longest median reply of its points, in ms."""
+    summaries = run.summaries()
+    headline = max((s.p50_ms for s in summaries if s.p50_ms is not None), default=None)
+    return RunListing(
+        lab=CONVOY_KIND,
+        run_id=run.run_id,
+        created=run.created,
+        status=run.status,
+        workload=None,
+        interpreters=(run.interpreter.name,) if run.interpreter is not None else (),
+        headline=headline,
+        headline_label="ms p50, worst point",
+        usable_cores=run.machine.usable_cores,
+        cpu_model=run.machine.cpu_model,
+    )

@@ -21,13 +21,20 @@ Standard library only: the bottom layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from lab.core.machine import Machine
 
+if TYPE_CHECKING:
+    from typing import Self  # 3.11+; the worker, which imports this module, runs on 3.10 too
+
 STATUSES = ("complete", "failed", "cancelled", "cut_short", "crashed")
+# The labs' one names, used alike by the package, the CLI subcommand, the page's place, the CSV's
+# `lab` column, the store and the share link (lab.catalog keeps the names older links and files used).
+RUN_LAB = "run"  # the CPU- and I/O-bound lab: its page has two places, /cpu and /io
+COMPARE_LAB = "compare"
 
 
 class Limits(Protocol):
@@ -77,7 +84,7 @@ class LabSettings(Protocol):
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunListing:
     """The columns a list of runs shows for one run, whatever its lab (the store indexes these).
 
     `headline` is the one figure that says most about the run (the best
@@ -109,12 +116,26 @@ class RunSummary:
 class LabResult(Protocol):
     """One run of one lab, as measured or as read back; every lab's result type implements it."""
 
-    run_id: str
-    created: str
-    status: str
-    message: str | None
-    machine: Machine
-    schema_version: int
+    # Read-only, as the frozen dataclasses that implement it hold them.
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def created(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def message(self) -> str | None: ...
+
+    @property
+    def machine(self) -> Machine | None:
+        """The machine it ran on (None only for a comparison that ran nothing)."""
+        ...
+
+    @property
+    def schema_version(self) -> int: ...
 
     @property
     def lab(self) -> str:
@@ -128,22 +149,20 @@ class LabResult(Protocol):
 
     def to_dict(self) -> dict[str, Any]: ...
 
-    def csv_rows(self) -> list[dict[str, Any]]:
-        """This run's rows of its lab's CSV (every row carries `lab` and `run_id`)."""
+    def listing(self) -> RunListing:
+        """This run as one row of a list of runs (the store's index, the Runs place)."""
         ...
-
-    def summary(self) -> RunSummary: ...
 
 
 @dataclass(frozen=True)
 class LabSpec:
     """One lab in the catalog: its name, how to read its records back, its CSV, and its old names.
 
-    `read_dict` rebuilds a result from `to_dict`'s output (ResultsFormatError
-    if it cannot); `read_csv` turns a CSV of this lab into records (measured
-    runs lose what the CSV does not hold, so they may come back as an
-    `Imported…` record that still implements `LabResult`); `csv_columns` is
-    the typed header `csvtable.write_table` writes. `aliases` are the names
+    `read_dict` rebuilds a measured result from `to_dict`'s output
+    (ResultsFormatError if it cannot); `read_csv` turns a CSV of this lab into
+    records (measured runs lose what the CSV does not hold, so they come back
+    as `Imported…` records that still implement `LabResult`); `write_csv`
+    writes any of this lab's records as one CSV. `aliases` are the names
     older links, CSV files and code used for this lab.
     """
 
@@ -151,5 +170,27 @@ class LabSpec:
     title: str
     read_dict: Callable[[Any], LabResult]
     read_csv: Callable[[str], Sequence[LabResult]]
-    csv_columns: Mapping[str, str]
+    write_csv: Callable[[Sequence[Any]], str]
     aliases: tuple[str, ...] = field(default=())
+
+
+IMPORTED = "imported_csv"  # the key under which an imported record's JSON form keeps its CSV text
+
+
+def imported_record(record: LabResult, csv_text: str) -> dict[str, Any]:
+    """The JSON form of a run read back from a CSV: its header fields and its own CSV text.
+
+    A CSV holds less than a measured run's JSON (no task spans, no X-ray
+    segments), so an imported run is stored as the CSV rows it came from and
+    read back through its lab's CSV reader: lossless for what it has.
+    """
+    return {
+        "schema_version": record.schema_version,
+        "lab": record.lab,
+        "kind": record.lab,
+        "run_id": record.run_id,
+        "created": record.created,
+        "status": record.status,
+        "message": record.message,
+        IMPORTED: csv_text,
+    }

@@ -99,13 +99,34 @@ def as_text(data: str | bytes) -> str:
     return data.removeprefix("\ufeff")
 
 
+LAB_COLUMN = "lab"  # every lab's CSV names its lab in this column, on every row
+
+
+@dataclass(frozen=True)
+class Legacy:
+    """Where a column that older files lack is read from: another column's cells, or one value.
+
+    Files written before a column existed still import: `lab` was `kind` in
+    the web, convoy and cluster files and absent from the others, whose lab
+    the reader knows.
+    """
+
+    column: str | None = None
+    value: str | None = None
+
+
 def read_table(
     text: str,
     columns: Iterable[str],
     parse: Callable[[int, dict[str, str]], dict[str, Any]],
     what: str = "GIL Lab",
+    legacy: Mapping[str, Legacy] | None = None,
 ) -> list[Row]:
-    """The CSV reader both labs share: header checks, row limits, then `parse` for each row's cells."""
+    """The CSV reader every lab shares: header checks, row limits, then `parse` for each row's cells.
+
+    A column in `legacy` that the header lacks is filled in from where the
+    older file kept it (see `Legacy`) before any check.
+    """
     if not text.strip():
         raise ResultsFormatError("the CSV file is empty")
     if "\x00" in text:
@@ -118,7 +139,13 @@ def read_table(
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
             raise ResultsFormatError(f"the CSV header repeats column {duplicates[0]!r}")
-        missing = [name for name in columns if name not in header]
+        fills = {
+            name: source
+            for name, source in (legacy or {}).items()
+            if name not in header
+            and (source.column in header if source.column is not None else source.value is not None)
+        }
+        missing = [name for name in columns if name not in header and name not in fills]
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
             noun = "columns" if len(missing) > 1 else "column"
@@ -134,6 +161,8 @@ def read_table(
                     f"line {reader.line_num}: {len(cells)} fields, the header has {len(header)}"
                 )
             raw = dict(zip(header, cells, strict=True))
+            for name, source in fills.items():
+                raw[name] = raw[source.column] if source.column is not None else source.value or ""
             rows.append(Row(reader.line_num, raw, parse(reader.line_num, raw)))
     except csv.Error as exc:
         raise ResultsFormatError(f"not a readable CSV: {exc}") from None
@@ -156,9 +185,13 @@ def parse_cells(line: int, raw: Mapping[str, str], column_types: Mapping[str, st
     return values
 
 
-def read_runs(text: str, column_types: Mapping[str, str], what: str) -> list[list[Row]]:
+def read_runs(
+    text: str, column_types: Mapping[str, str], what: str, legacy: Mapping[str, Legacy] | None = None
+) -> list[list[Row]]:
     """A lab's CSV read and grouped by run (the rows of one run_id, in file order); no runs is refused."""
-    rows = read_table(text, column_types, lambda line, raw: parse_cells(line, raw, column_types), what=what)
+    rows = read_table(
+        text, column_types, lambda line, raw: parse_cells(line, raw, column_types), what=what, legacy=legacy
+    )
     if not rows:
         raise ResultsFormatError("the CSV has a header but no runs")
     return group_by_run(rows)
@@ -185,12 +218,12 @@ def check_run(
     rows: list[Row],
     run_columns: Iterable[str],
     *,
-    kind: str | None,
+    lab: str | Iterable[str],
     schema_version: int,
     statuses: Iterable[str],
     what: str,
 ) -> RunHeader:
-    """The checks every lab's CSV makes of one run's rows: the same run columns on every row, its kind
+    """The checks every lab's CSV makes of one run's rows: the same run columns on every row, its lab
     and schema version, a valid run id, a known status and a real date."""
     first = rows[0]
     columns = tuple(run_columns)
@@ -200,8 +233,8 @@ def check_run(
                 row.line, row.values[name] == first.values[name], f"the run has a different {name} than above"
             )
     values, line = first.values, first.line
-    if kind is not None:
-        check(line, values["kind"] == kind, f"kind {str(values['kind'])[:40]!r} is not a {what} run")
+    labs = (lab,) if isinstance(lab, str) else tuple(lab)
+    check(line, values[LAB_COLUMN] in labs, f"lab {str(values[LAB_COLUMN])[:40]!r} is not a {what} run")
     check(
         line,
         values["schema_version"] == schema_version,

@@ -36,6 +36,7 @@ class Machine:
     os: str
     machine: str
     start_method: str
+    cpu_model: str | None = None  # "model name" in /proc/cpuinfo, where the system says it
 
     @property
     def parallel_slots(self) -> int:
@@ -56,7 +57,10 @@ class Machine:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Machine:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        """Read back; records written before the CPU model was kept have none."""
+        values = {name: data[name] for name in cls.__dataclass_fields__ if name != "cpu_model"}
+        model = data.get("cpu_model")
+        return cls(**values, cpu_model=None if model is None else str(model))
 
 
 def cgroup_cpu_quota(root: Path = CGROUP_ROOT) -> float | None:
@@ -128,7 +132,21 @@ def current_machine(start_method: str | None = None) -> Machine:
         os=f"{platform.system()} {platform.release()}",
         machine=platform.machine(),
         start_method=start_method or multiprocessing.get_context().get_start_method(),
+        cpu_model=cpu_model(),
     )
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    """The processor's name as the system gives it (Linux), else what `platform` knows, else None."""
+    try:
+        with cpuinfo.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return " ".join(value.split())[:120]
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def machine_lines(machine: Machine) -> list[str]:
@@ -140,4 +158,5 @@ def machine_lines(machine: Machine) -> list[str]:
         f"{machine.affinity_cores} in this process's affinity, cgroup quota {quota}",
         f"Usable      {machine.usable_cores:g} cores (the ideal for CPU-bound speedup)",
         f"System      {machine.os} ({machine.machine}), start method {machine.start_method}",
+        *([f"CPU         {machine.cpu_model}"] if machine.cpu_model else []),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.core.csvtable import Row, check
+from lab.core.csvtable import Legacy, Row, check
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
 from lab.core.records import MAX_COUNT
@@ -28,7 +28,10 @@ MACHINE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("os", "text"),
     ("machine", "text"),
     ("machine_start_method", "text"),
+    ("cpu_model", "text?"),
 )
+# Files written before the CPU model was kept have no such column: read as unknown.
+MACHINE_LEGACY = {"cpu_model": Legacy(value="")}
 
 
 def machine_values(machine: Machine) -> dict[str, Any]:
@@ -46,6 +49,7 @@ def machine_values(machine: Machine) -> dict[str, Any]:
         "os": machine.os,
         "machine": machine.machine,
         "machine_start_method": machine.start_method,
+        "cpu_model": machine.cpu_model,
     }
 
 
@@ -69,6 +73,7 @@ def build_machine(row: Row) -> Machine:
         os=values["os"],
         machine=values["machine"],
         start_method=values["machine_start_method"],
+        cpu_model=values["cpu_model"],
     )
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from lab.core.contract import RUN_LAB, RunListing
 from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
@@ -123,6 +124,17 @@ class RunResult:
     series: str | None = None  # the comparison this run is one interpreter of, by its run id
 
     @property
+    def lab(self) -> str:
+        return RUN_LAB
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return run_listing(self)
+
+    @property
     def modes(self) -> tuple[str, ...]:
         """Modes that produced at least one repeat, in the order they ran."""
         seen: list[str] = []
@@ -199,6 +211,7 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": self.schema_version,
+            "lab": RUN_LAB,
             "run_id": self.run_id,
             "created": self.created,
             "status": self.status,
@@ -245,3 +258,51 @@ class RunResult:
     @classmethod
     def from_json(cls, text: str) -> RunResult:
         return cls.from_dict(parse_json(text))
+
+
+class ModeRecord(Protocol):
+    """What a run of the CPU/I-O lab offers readers, measured (RunResult) or read from a CSV."""
+
+    @property
+    def settings(self) -> RunSettings: ...
+
+    @property
+    def machine(self) -> Machine: ...
+
+    @property
+    def interpreter(self) -> RunInterpreter | None: ...
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def created(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def baseline_mode(self) -> str | None: ...
+
+    def summaries(self) -> list[ModeSummary]: ...
+
+
+def run_listing(run: ModeRecord) -> RunListing:
+    """A CPU/I-O run in a list of runs: its workload, interpreter and best speedup over the baseline."""
+    speedups = [
+        summary.speedup
+        for summary in run.summaries()
+        if summary.mode != run.baseline_mode and summary.speedup is not None
+    ]
+    return RunListing(
+        lab=RUN_LAB,
+        run_id=run.run_id,
+        created=run.created,
+        status=run.status,
+        workload=run.settings.workload,
+        interpreters=(run.interpreter.name,) if run.interpreter is not None else (),
+        headline=max(speedups, default=None),
+        headline_label="best speedup",
+        usable_cores=run.machine.usable_cores,
+        cpu_model=run.machine.cpu_model,
+    )

@@ -10,15 +10,18 @@ problem is a one-line `ResultsFormatError`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeAlias
 
+from lab.core.contract import COMPARE_LAB, RUN_LAB, RunListing, imported_record
 from lab.core.csvtable import (
     BadValue,
+    Legacy,
     Row,
     as_text,
     check,
+    check_run,
     group_by_run,
     parse_value,
     read_table,
@@ -27,9 +30,15 @@ from lab.core.csvtable import (
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
-from lab.core.machine_columns import MACHINE_COLUMNS, build_interpreter, build_machine, machine_values
-from lab.core.records import MAX_COUNT, RUN_ID_PATTERN
-from lab.engine.results import SCHEMA_VERSION, STATUSES, ModeSummary, RunResult
+from lab.core.machine_columns import (
+    MACHINE_COLUMNS,
+    MACHINE_LEGACY,
+    build_interpreter,
+    build_machine,
+    machine_values,
+)
+from lab.core.records import MAX_COUNT
+from lab.engine.results import SCHEMA_VERSION, STATUSES, ModeSummary, RunResult, run_listing
 from lab.engine.settings import DEFAULT_XRAY_HZ, MAX_REPEATS, MODES, RunSettings
 from lab.engine.spans import TaskSpan
 from lab.engine.workloads import WORKLOADS
@@ -55,6 +64,20 @@ class ImportedRun:
     schema_version: int = SCHEMA_VERSION
     interpreter: RunInterpreter | None = None
     series: str | None = None
+
+    @property
+    def lab(self) -> str:
+        return RUN_LAB
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return run_listing(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return imported_record(self, to_csv([self]))
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -115,12 +138,13 @@ V2_MODE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 COLUMNS: tuple[tuple[str, str], ...] = (
+    ("lab", "text"),
     ("schema_version", "int"),
     ("run_id", "text"),
     ("created", "text"),
     ("status", "text"),
     ("workload", "text"),
-    ("kind", "text"),
+    ("workload_kind", "text"),
     ("tasks", "int"),
     ("size", "int"),
     ("workers_setting", "int?"),
@@ -180,7 +204,11 @@ V1_DEFAULTS: dict[str, Any] = {
 }
 
 
-def to_csv(history: list[Run]) -> str:
+# Files written before every CSV named its lab: the lab is this one, and `workload_kind` was `kind`.
+LEGACY = {"lab": Legacy(value=RUN_LAB), "workload_kind": Legacy(column="kind"), **MACHINE_LEGACY}
+
+
+def to_csv(history: Sequence[Run]) -> str:
     """One tidy CSV of the whole history; a run that measured no mode still gets one row."""
     rows = (
         {**run_values(run), **mode_values(summary)}
@@ -193,12 +221,13 @@ def to_csv(history: list[Run]) -> str:
 def run_values(run: Run) -> dict[str, Any]:
     settings, machine, interpreter = run.settings, run.machine, run.interpreter
     return {
+        "lab": COMPARE_LAB if run.series else RUN_LAB,
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_id,
         "created": run.created,
         "status": run.status,
         "workload": settings.workload,
-        "kind": settings.kind,
+        "workload_kind": settings.kind,
         "tasks": settings.tasks,
         "size": settings.size,
         "workers_setting": settings.workers,
@@ -256,7 +285,7 @@ def read_rows(text: str) -> list[Row]:
 
     A header with no rows is the export of an empty history: valid, and empty.
     """
-    return read_table(text, V1_COLUMN_NAMES, parse_cells)
+    return read_table(text, V1_COLUMN_NAMES, parse_cells, legacy=LEGACY)
 
 
 def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
@@ -288,22 +317,17 @@ def from_csv(text: str | bytes) -> list[ImportedRun]:
 
 
 def build_run(rows: list[Row]) -> ImportedRun:
-    first = rows[0]
-    for row in rows[1:]:
-        for name in RUN_COLUMNS:
-            if row.raw[name] != first.raw[name]:
-                raise ResultsFormatError(
-                    f"line {row.line}: run {first.values['run_id']!r} has a different {name} than on line "
-                    f"{first.line}"
-                )
-    values = first.values
-    run_id, status, created = values["run_id"], values["status"], values["created"]
-    check(first.line, RUN_ID_PATTERN.fullmatch(run_id) is not None, f"run_id {run_id[:40]!r} is not valid")
-    check(first.line, status in STATUSES, f"unknown status {status[:40]!r}")
-    try:
-        datetime.fromisoformat(created)
-    except ValueError:
-        raise ResultsFormatError(f"line {first.line}: created {created[:40]!r} is not a date") from None
+    first, values = rows[0], rows[0].values
+    # A comparison's runs are this lab's runs too, one per interpreter (lab.compare reads them).
+    header = check_run(
+        rows,
+        RUN_COLUMNS,
+        lab=(RUN_LAB, COMPARE_LAB),
+        schema_version=values["schema_version"],  # each row's version was checked when read: 1 and 2 read
+        statuses=STATUSES,
+        what="CPU/I-O",
+    )
+    run_id, status, created = header.run_id, header.status, header.created
     settings = build_settings(first)
     summaries = build_summaries(rows, settings)
     return ImportedRun(
@@ -326,8 +350,8 @@ def build_settings(row: Row) -> RunSettings:
     check(row.line, workload in WORKLOADS, f"unknown workload {workload[:40]!r}")
     check(
         row.line,
-        values["kind"] == WORKLOADS[workload].kind,
-        f"{workload} is not a {values['kind'][:40]!r} workload",
+        values["workload_kind"] == WORKLOADS[workload].kind,
+        f"{workload} is not a {values['workload_kind'][:40]!r} workload",
     )
     modes = values["modes_setting"].split(",")
     for mode in modes:

@@ -11,16 +11,17 @@ every problem is a one-line `ResultsFormatError` naming the line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from lab.core.csvtable import Row, as_text, check, check_run, group_by_run, read_table, write_table
+from lab.core.csvtable import Legacy, Row, as_text, check, check_run, group_by_run, read_table, write_table
 from lab.core.csvtable import parse_cells as parse_row
 from lab.core.errors import InvalidSettings, ResultsFormatError
-from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
+from lab.core.machine_columns import MACHINE_COLUMNS, MACHINE_LEGACY, build_machine, machine_values
 from lab.engine.results import STATUSES
 from lab.engine.settings import RunSettings
 from lab.engine.workloads import WORKLOADS
-from lab.sweep.results import LineFit, SweepPoint, SweepResult, point_problem, result_problem
+from lab.sweep.results import KIND, LineFit, SweepPoint, SweepResult, point_problem, result_problem
 from lab.sweep.settings import (
     SweepSettings,
     parse_python_choices,
@@ -30,6 +31,7 @@ from lab.sweep.settings import (
 
 SWEEP_CSV_SCHEMA_VERSION = 1
 SWEEP_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("lab", "text"),
     ("schema_version", "int"),
     ("run_id", "text"),
     ("created", "text"),
@@ -95,7 +97,11 @@ SHARED_COLUMNS: tuple[str, ...] = tuple(
 OPTIONAL_POINT_COLUMNS = frozenset({"error", "interpreter_gil_enabled"})
 
 
-def to_csv(sweeps: list[SweepResult]) -> str:
+# Sweep files written before every CSV named its lab had no `lab` column.
+LEGACY = {"lab": Legacy(value=KIND), **MACHINE_LEGACY}
+
+
+def to_csv(sweeps: Sequence[SweepResult]) -> str:
     """One tidy CSV of many sweeps; a sweep that measured no point still gets one row."""
     rows = (
         {**sweep_values(sweep), **values}
@@ -109,6 +115,7 @@ def sweep_values(sweep: SweepResult) -> dict[str, Any]:
     settings = sweep.settings
     base = settings.base
     return {
+        "lab": KIND,
         "schema_version": SWEEP_CSV_SCHEMA_VERSION,
         "run_id": sweep.run_id,
         "created": sweep.created,
@@ -187,7 +194,7 @@ def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
 
 def from_csv(text: str | bytes) -> list[SweepResult]:
     """Every sweep of a CSV written by `to_csv`, or ResultsFormatError; never a part of one."""
-    rows = read_table(as_text(text), COLUMN_NAMES, parse_cells, what="GIL Lab sweep")
+    rows = read_table(as_text(text), COLUMN_NAMES, parse_cells, what="GIL Lab sweep", legacy=LEGACY)
     return [build_sweep(group) for group in group_by_run(rows)]
 
 
@@ -195,7 +202,7 @@ def build_sweep(rows: list[Row]) -> SweepResult:
     header = check_run(
         rows,
         SHARED_COLUMNS,
-        kind=None,
+        lab=KIND,
         schema_version=SWEEP_CSV_SCHEMA_VERSION,
         statuses=STATUSES,
         what="sweep",

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from lab.core.contract import RunListing
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
@@ -182,6 +183,30 @@ class SweepResult:
     schema_version: int = SWEEP_SCHEMA_VERSION
 
     @property
+    def lab(self) -> str:
+        return KIND
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        """In a list of runs: the workload, the interpreters and the best speedup any line reached."""
+        speedups = [speed for point in self.points if (speed := self.speedup(point)) is not None]
+        return RunListing(
+            lab=KIND,
+            run_id=self.run_id,
+            created=self.created,
+            status=self.status,
+            workload=self.settings.base.workload,
+            interpreters=self.interpreters,
+            headline=max(speedups, default=None),
+            headline_label="best speedup",
+            usable_cores=self.machine.usable_cores,
+            cpu_model=self.machine.cpu_model,
+        )
+
+    @property
     def scale(self) -> str:
         return self.settings.scale
 
@@ -261,6 +286,7 @@ class SweepResult:
         return {
             "schema_version": self.schema_version,
             "kind": KIND,
+            "lab": KIND,
             "run_id": self.run_id,
             "created": self.created,
             "status": self.status,

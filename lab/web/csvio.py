@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from lab.core.csvtable import Row, as_text, check, check_run, group_by_run, read_runs, write_table
+from lab.core.contract import RunListing, imported_record
+from lab.core.csvtable import Legacy, Row, as_text, check, check_run, group_by_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
-from lab.core.machine_columns import MACHINE_COLUMNS, build_machine, machine_values
+from lab.core.machine_columns import MACHINE_COLUMNS, MACHINE_LEGACY, build_machine, machine_values
 from lab.web.results import (
     WEB_KIND,
     WEB_SCHEMA_VERSION,
@@ -26,6 +27,7 @@ from lab.web.results import (
     EndpointSummary,
     WebResult,
     summaries_ok,
+    web_listing,
 )
 from lab.web.settings import ENDPOINTS, WebSettings
 
@@ -43,6 +45,20 @@ class ImportedWebRun:
     created: str
     schema_version: int = WEB_SCHEMA_VERSION
 
+    @property
+    def lab(self) -> str:
+        return WEB_KIND
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return web_listing(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return imported_record(self, to_csv([self]))
+
     def summaries(self) -> list[EndpointSummary]:
         return list(self.endpoint_summaries)
 
@@ -56,7 +72,7 @@ WebRun: TypeAlias = WebResult | ImportedWebRun
 # Every column with its type; "?" marks a column that may be empty (None).
 RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("schema_version", "int"),
-    ("kind", "text"),
+    ("lab", "text"),
     ("run_id", "text"),
     ("created", "text"),
     ("status", "text"),
@@ -106,6 +122,10 @@ MAY_BE_EMPTY |= {"failures", "error"}
 MAY_BE_EMPTY |= {name for name in ENDPOINT_COLUMNS if name.startswith("ping_")}
 
 
+# Files written before every CSV named its lab kept it in a `kind` column.
+LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY}
+
+
 def web_rows(runs: Iterable[WebRun]) -> list[dict[str, Any]]:
     """One flat row per run x endpoint, typed values; a run that measured nothing still gets one row."""
     rows = []
@@ -120,7 +140,7 @@ def run_values(run: WebRun) -> dict[str, Any]:
     settings, machine = run.settings, run.machine
     return {
         "schema_version": run.schema_version,
-        "kind": WEB_KIND,
+        "lab": WEB_KIND,
         "run_id": run.run_id,
         "created": run.created,
         "status": run.status,
@@ -153,7 +173,10 @@ def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
 def from_csv(text: str | bytes) -> list[ImportedWebRun]:
     """Rebuild every run of a CSV written by `to_csv`, or raise ResultsFormatError; never a part."""
-    return [build_run(rows) for rows in read_runs(as_text(text), COLUMN_TYPES, what="GIL Lab web-lab")]
+    return [
+        build_run(rows)
+        for rows in read_runs(as_text(text), COLUMN_TYPES, legacy=LEGACY, what="GIL Lab web-lab")
+    ]
 
 
 def from_rows(rows: Iterable[Mapping[str, Any]]) -> list[ImportedWebRun]:
@@ -172,7 +195,7 @@ def build_run(rows: list[Row]) -> ImportedWebRun:
     header = check_run(
         rows,
         RUN_COLUMNS,
-        kind=WEB_KIND,
+        lab=WEB_KIND,
         schema_version=WEB_SCHEMA_VERSION,
         statuses=WEB_STATUSES,
         what="web-lab",

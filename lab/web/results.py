@@ -13,8 +13,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
+from lab.core.contract import RunListing
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
@@ -300,6 +301,17 @@ class WebResult:
                 return run
         raise KeyError(name)
 
+    @property
+    def lab(self) -> str:
+        return WEB_KIND
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return self.settings.to_dict()
+
+    def listing(self) -> RunListing:
+        return web_listing(self)
+
     def summaries(self) -> list[EndpointSummary]:
         return [run.summary() for run in self.endpoints]
 
@@ -311,6 +323,7 @@ class WebResult:
         return {
             "schema_version": self.schema_version,
             "kind": WEB_KIND,
+            "lab": WEB_KIND,
             "run_id": self.run_id,
             "created": self.created,
             "status": self.status,
@@ -344,3 +357,39 @@ class WebResult:
     @classmethod
     def from_json(cls, text: str) -> WebResult:
         return cls.from_dict(parse_json(text))
+
+
+class WebRecord(Protocol):
+    """What a web-lab run offers readers, measured (WebResult) or read from a CSV."""
+
+    @property
+    def machine(self) -> Machine: ...
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def created(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    def summaries(self) -> list[EndpointSummary]: ...
+
+
+def web_listing(run: WebRecord) -> RunListing:
+    """A web-lab run in a list of runs: its best throughput, in answered requests a second."""
+    summaries = run.summaries()
+    headline = max((summary.throughput for summary in summaries), default=None)
+    return RunListing(
+        lab=WEB_KIND,
+        run_id=run.run_id,
+        created=run.created,
+        status=run.status,
+        workload=None,
+        interpreters=(),
+        headline=headline,
+        headline_label="req/s",
+        usable_cores=run.machine.usable_cores,
+        cpu_model=run.machine.cpu_model,
+    )

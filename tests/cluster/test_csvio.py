@@ -77,7 +77,7 @@ def test_a_run_that_measured_nothing_is_still_one_row() -> None:
         (2, "worker_threads", "1+1", "line 3: workers does not match worker_threads"),
         (3, "position", "0", "line 4: position 0 appears twice"),
         (3, "position", "7", "line 4: position 7 is beyond the run's layouts"),
-        (4, "kind", "web", "line 5: kind 'web' is not a cluster-lab run"),
+        (4, "lab", "web", "line 5: lab 'web' is not a cluster-lab run"),
         (2, "workload", "sha256", "line 3: the run has a different workload than above"),
         (4, "scheduler", "http://x", "line 5: invalid settings"),
         (1, "ok", "", "line 2: column ok is empty"),

@@ -26,7 +26,7 @@ from lab.engine.results import RunResult
 from lab.run.csvio import COLUMN_NAMES, ImportedRun, Run, from_csv, to_csv
 
 REQUIRED_COLUMNS = [
-    *("schema_version", "run_id", "created", "status", "workload", "kind", "tasks", "size"),
+    *("lab", "schema_version", "run_id", "created", "status", "workload", "workload_kind", "tasks", "size"),
     *("workers_setting", "threads_setting", "modes_setting", "url", "latency_ms", "bytes", "repeats"),
     *("start_method", "mode", "seconds", "seconds_min", "seconds_max", "speedup", "cpu_seconds"),
     *("cores_busy", "startup_seconds", "workers", "ok", "failed", "error", "python_version"),
@@ -200,7 +200,8 @@ MALFORMED: dict[str, str | bytes] = {
     "duplicate mode": rewrite(GOOD, {"mode": "batch"}, row=1),
     "empty mode in a run with modes": rewrite(GOOD, {"mode": ""}, row=1),
     "unknown workload": rewrite(GOOD, {"workload": "mining"}, row=0),
-    "wrong kind": rewrite(GOOD, {"kind": "io"}, row=0),
+    "wrong kind": rewrite(GOOD, {"workload_kind": "io"}, row=0),
+    "another lab's rows": rewrite(GOOD, {"lab": "web"}, row=0),
     "unknown status": rewrite(GOOD, {"status": "great"}, row=0),
     "bad created": rewrite(GOOD, {"created": "yesterday"}, row=0),
     "bad run id": rewrite(GOOD, {"run_id": "a b"}, row=0),
