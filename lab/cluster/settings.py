@@ -24,9 +24,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from lab.core import config
+from lab.core.contract import HostRules
 from lab.core.errors import InvalidSettings
 from lab.core.validate import blank_to_none, whole
 from lab.engine.workloads import WORKLOADS, Workload
@@ -177,34 +178,6 @@ def configured_scheduler(env: Mapping[str, str] = os.environ) -> str | None:
         ) from None
 
 
-class BudgetLimits(Protocol):
-    """The public limits a cluster run is held to (lab.hosting.limits.Limits has them)."""
-
-    @property
-    def max_processes(self) -> int: ...
-
-    @property
-    def max_concurrency(self) -> int: ...
-
-    @property
-    def max_repeats(self) -> int: ...
-
-
-class HostRules(Protocol):
-    """What `admit` needs of the host (lab.hosting.admission.Hosting), without importing a higher layer."""
-
-    @property
-    def public(self) -> bool: ...
-
-    @property
-    def limits(self) -> BudgetLimits: ...
-
-    @property
-    def usable_cores(self) -> float: ...
-
-    def check_budget(self, seconds: float, advice: str) -> None: ...
-
-
 @dataclass(frozen=True)
 class ClusterSettings:
     """What to run: one workload, N tasks, on each layout in turn (or on one existing cluster), R times.
@@ -273,7 +246,7 @@ class ClusterSettings:
         repeats = f", {self.repeats} repeats" if self.repeats > 1 else ""
         return f"{self.tasks} {self.workload} tasks{size} on {where}{repeats}"
 
-    def estimate_seconds(self, usable_cores: float) -> float:
+    def cost(self, usable_cores: float) -> float:
         """Seconds the run keeps the host busy: the driver, each cluster's start and every repeat's tasks.
 
         An existing cluster's layout is only known once connected, so it is
@@ -320,7 +293,7 @@ class ClusterSettings:
                     f"layout {layout.name} runs {layout.slots} threads; at most {limits.max_concurrency} "
                     "here — choose layouts with fewer threads"
                 )
-        seconds = self.estimate_seconds(hosting.usable_cores)
+        seconds = self.cost(hosting.usable_cores)
         hosting.check_budget(seconds, "Task count, Workload size, layouts or Repeats")
         return self
 

@@ -8,8 +8,9 @@ come in through `admit`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from lab.core.contract import HostRules
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import GIL_SETTINGS
 from lab.core.validate import blank_to_none, bounded, whole
@@ -86,23 +87,6 @@ def split_items(value: Any, name: str) -> list[Any]:
     return items
 
 
-class ThreadLimits(Protocol):
-    @property
-    def max_concurrency(self) -> int: ...
-
-
-class HostRules(Protocol):
-    """What admission needs of `lab.hosting.admission.Hosting`, which this layer may not import."""
-
-    @property
-    def public(self) -> bool: ...
-
-    @property
-    def limits(self) -> ThreadLimits: ...
-
-    def check_budget(self, seconds: float, advice: str) -> None: ...
-
-
 @dataclass(frozen=True)
 class ConvoySettings:
     """Which points to measure, for how long each, under which interpreter and GIL switch."""
@@ -160,8 +144,14 @@ class ConvoySettings:
             raise InvalidSettings(
                 f"at most {hosting.limits.max_concurrency} threads here; lower the CPU threads"
             )
-        hosting.check_budget(estimate_seconds(self), "the duration, the CPU threads or the switch intervals")
+        hosting.check_budget(
+            self.cost(hosting.usable_cores), "the duration, the CPU threads or the switch intervals"
+        )
         return self
+
+    def cost(self, usable_cores: float) -> float:
+        """Every point's window and its start-up, whatever the cores (each point is a fixed window)."""
+        return estimate_seconds(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -52,6 +52,12 @@ class Limits(Protocol):
     @property
     def max_work_seconds(self) -> float: ...
 
+    @property
+    def max_body_bytes(self) -> int: ...
+
+    @property
+    def max_download_bytes(self) -> int: ...
+
 
 class HostRules(Protocol):
     """What `LabSettings.admit` may ask of the host (lab.hosting.admission.Hosting), typed, from below."""

@@ -160,3 +160,8 @@ def machine_lines(machine: Machine) -> list[str]:
         f"System      {machine.os} ({machine.machine}), start method {machine.start_method}",
         *([f"CPU         {machine.cpu_model}"] if machine.cpu_model else []),
     ]
+
+
+def default_executor_size() -> int:
+    """What asyncio's default executor uses (ThreadPoolExecutor's own default)."""
+    return min(32, (os.cpu_count() or 1) + 4)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 import threading
 import time
@@ -19,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 
+from lab.core.machine import default_executor_size
 from lab.core.procs import set_parent_death_signal
 from lab.engine.measure import (
     cpu_snapshot,
@@ -145,11 +145,6 @@ def run_interpreters(plan: ModePlan, emit: Emit) -> int:
         on_result,
         on_error=on_error,
     )
-
-
-def default_executor_size() -> int:
-    """What asyncio's default executor uses (ThreadPoolExecutor's own default)."""
-    return min(32, (os.cpu_count() or 1) + 4)
 
 
 def run_asyncio_to_thread(plan: ModePlan, emit: Emit) -> int:

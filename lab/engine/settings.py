@@ -2,7 +2,7 @@
 
 `RunSettings.create` is the only way raw input becomes settings: it parses,
 checks ranges and fills defaults, raising `InvalidSettings` with a one-line
-message. Public mode adds its own, tighter limits on top (see `lab.hosting.budget`).
+message. Public mode adds its own, tighter limits on top (`admit`, with `lab.engine.budget`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from lab.core.contract import HostRules
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import GIL_SETTINGS
-from lab.core.urlguard import check_url
+from lab.core.urlguard import check_public_url, check_url
 from lab.core.validate import bounded, parse_names, positive_seconds, switch, whole
+from lab.engine.budget import check_settings, estimate_work_seconds
 from lab.engine.workloads import BUILTIN_WORKLOADS, CODE_WORKLOAD, WORKLOADS, TaskCost, Workload, split_target
 
 MODES: tuple[str, ...] = (
@@ -43,6 +45,8 @@ MIN_XRAY_HZ, MAX_XRAY_HZ = 10, 5000
 DEFAULT_XRAY_HZ = 250
 DEFAULT_LATENCY_MS = 200
 DEFAULT_BODY_BYTES = 64 * 1024
+
+NO_CODE = "this host is public and never runs a visitor's own code; run GIL Lab on your own machine for that"
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,22 @@ class RunSettings:
             return self.workers
         slots = max(1, int(-(-usable_cores // 1)))
         return max(1, min(self.tasks, slots))
+
+    def admit(self, host: HostRules) -> RunSettings:
+        """What this host runs: in public mode no visitor's code, the body cap, the budget, the URL guard."""
+        if not host.public:
+            return self
+        if self.info.private_only:
+            raise InvalidSettings(NO_CODE)
+        settings = replace(self, max_body_bytes=min(self.max_body_bytes, host.limits.max_body_bytes))
+        check_settings(settings, host.limits, host.usable_cores)
+        if settings.url is not None:
+            check_public_url(settings.url)
+        return settings
+
+    def cost(self, usable_cores: float) -> float:
+        """Seconds the run keeps the host busy (`lab.engine.budget`)."""
+        return estimate_work_seconds(self, usable_cores)
 
     def with_changes(self, **changes: Any) -> RunSettings:
         return replace(self, **changes)

@@ -16,10 +16,10 @@ import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
-from lab.compare.settings import CompareSettings
+from lab.core.contract import LabSettings
 from lab.core.errors import InvalidSettings, OverBudget
 from lab.core.interpreters import (
     Interpreter,
@@ -30,21 +30,17 @@ from lab.core.interpreters import (
     public_choices,
     resolve,
 )
-from lab.core.urlguard import check_public_url
-from lab.engine.settings import RunSettings
+from lab.engine.settings import NO_CODE, RunSettings
 from lab.engine.userfunc import check_function
-from lab.hosting.budget import check_settings, clamp_settings, estimate_work_seconds
 from lab.hosting.limits import Limits
 from lab.hosting.line import InLine, Runnable
 from lab.hosting.public import public_mode
 from lab.hosting.runqueue import RunQueue
-from lab.web.settings import WebSettings
 
 PRIVATE_QUEUE_TIMEOUT_S = 3600.0
-WEB_STAGE_OVERHEAD_S = 1.5  # measured: a fresh uvicorn server per endpoint starts in about 1 s
-NO_CODE = "this host is public and never runs a visitor's own code; run GIL Lab on your own machine for that"
 
 R = TypeVar("R", bound=Runnable)
+S = TypeVar("S", bound=LabSettings)
 
 
 @functools.cache
@@ -65,64 +61,13 @@ class Hosting:
     def from_env(cls, usable_cores: float, env: Mapping[str, str] = os.environ) -> Hosting:
         return cls(public_mode(env), Limits.from_env(env, usable_cores), usable_cores)
 
-    def admit(self, settings: Any) -> Any:
-        """The settings this host will run, or InvalidSettings/OverBudget/RefusedURL saying why not."""
-        if isinstance(settings, RunSettings):
-            return self.admit_run(settings)
-        if isinstance(settings, WebSettings):
-            return self.admit_web(settings)
-        if isinstance(settings, CompareSettings):
-            return self.admit_compare(settings)
-        admit = getattr(settings, "admit", None)
-        if admit is None:
-            raise TypeError(f"no admission rule for {type(settings).__name__}")
-        return admit(self)
+    def admit(self, settings: S) -> S:
+        """The settings this host will run, or InvalidSettings/OverBudget/RefusedURL saying why not.
 
-    def admit_run(self, settings: RunSettings) -> RunSettings:
-        if not self.public:
-            return settings
-        if settings.info.private_only:
-            raise InvalidSettings(NO_CODE)
-        settings = clamp_settings(settings, self.limits)
-        check_settings(settings, self.limits, self.usable_cores)
-        if settings.url is not None:
-            check_public_url(settings.url)
-        return settings
-
-    def admit_compare(self, settings: CompareSettings) -> CompareSettings:
-        """Every interpreter's rounds count: the whole comparison is one run of the host's budget."""
-        base = self.admit_run(replace(settings.base, repeats=1))
-        admitted = replace(settings, base=replace(base, repeats=settings.base.repeats))
-        if self.public and admitted.rounds > self.limits.max_repeats:
-            raise InvalidSettings(f"at most {self.limits.max_repeats} rounds here; lower Rounds")
-        seconds = (
-            len(admitted.pythons)
-            * admitted.rounds
-            * self.estimate_seconds(admitted.for_choice(admitted.pythons[0]))
-        )
-        self.check_budget(seconds, "Task count, Workload size, modes, rounds or interpreters")
-        return admitted
-
-    def admit_web(self, settings: WebSettings) -> WebSettings:
-        """The web lab under the same budget: clients, server processes and seconds of load."""
-        if not self.public:
-            return settings
-        limits = self.limits
-        if settings.requests is not None:
-            raise InvalidSettings("public mode runs each endpoint for a duration; set Requests to 0")
-        if settings.clients > limits.max_concurrency:
-            raise InvalidSettings(f"at most {limits.max_concurrency:,} clients here; lower Clients")
-        if settings.server_workers > limits.max_processes:
-            raise InvalidSettings(
-                f"at most {limits.max_processes} server processes here; lower Server processes"
-            )
-        seconds = web_seconds(settings)
-        if seconds > limits.max_work_seconds:
-            raise OverBudget(
-                f"this run would take about {seconds:.0f} s; the limit here is {limits.max_work_seconds:g} s "
-                "— lower the duration or choose fewer endpoints"
-            )
-        return settings
+        Every lab's settings carry their own rules (`LabSettings.admit`); the
+        host lends them its mode, limits and cores through `HostRules`.
+        """
+        return settings.admit(self)
 
     def check_budget(self, seconds: float, advice: str) -> None:
         """A whole experiment (a sweep, a comparison) against the per-run budget of public mode."""
@@ -176,8 +121,9 @@ class Hosting:
                 raise InvalidSettings(NO_CODE)
             check_function(settings.function, interpreter)
 
-    def estimate_seconds(self, settings: RunSettings) -> float:
-        return estimate_work_seconds(settings, self.usable_cores)
+    def estimate_seconds(self, settings: LabSettings) -> float:
+        """Seconds of work the settings would keep this host busy."""
+        return settings.cost(self.usable_cores)
 
     @property
     def deadline_s(self) -> float | None:
@@ -196,8 +142,3 @@ class Hosting:
         if self.public:
             return self.limits.summary()
         return "Private mode: no limits beyond the controls' ranges; runs on this machine take turns."
-
-
-def web_seconds(settings: WebSettings) -> float:
-    """A duration-mode web run: each endpoint's window plus its server's start-up and cut-off."""
-    return len(settings.endpoints) * ((settings.duration_s or 0.0) + WEB_STAGE_OVERHEAD_S)

@@ -31,8 +31,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
+from lab.core.contract import HostRules
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import MAX_PYTHONS, PythonChoice
 from lab.core.validate import parse_names, whole
@@ -119,32 +120,6 @@ class SweepStep:
     workers: int
     python: int
     modes: tuple[str, ...]
-
-
-class HostLimits(Protocol):
-    """The public limits a sweep is held to (`lab.hosting.limits.Limits` has them)."""
-
-    @property
-    def max_processes(self) -> int: ...
-
-    @property
-    def max_repeats(self) -> int: ...
-
-
-class SweepHost(Protocol):
-    """What admission needs from the host (`lab.hosting.admission.Hosting`), without importing it."""
-
-    @property
-    def public(self) -> bool: ...
-
-    @property
-    def limits(self) -> HostLimits: ...
-
-    def admit_run(self, settings: RunSettings) -> RunSettings: ...
-
-    def estimate_seconds(self, settings: RunSettings) -> float: ...
-
-    def check_budget(self, seconds: float, advice: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -269,11 +244,11 @@ class SweepSettings:
             gil=choice.gil if choice is not None else self.base.gil,
         )
 
-    def admit(self, hosting: SweepHost) -> SweepSettings:
+    def admit(self, hosting: HostRules) -> SweepSettings:
         """Public mode's rules for the whole sweep: each point as a run, and all of them as one budget.
 
         `lab.hosting.admission.Hosting.admit` calls this for sweeps. Each point
-        must pass as a run of its own (`admit_run`: processes, concurrency, no
+        must pass as a run of its own (`RunSettings.admit`: processes, concurrency, no
         visitor code); the rounds count as repeats; and the sum of every
         experiment's estimate must fit the one-run budget, since the sweep
         holds the host for all of it.
@@ -290,9 +265,13 @@ class SweepSettings:
                 f"{limits.max_processes} or the {' and '.join(pooled)} mode"
             )
         # The whole sweep first: it is never cheaper than one of its points, and its advice fits a sweep.
-        hosting.check_budget(self.estimate_seconds(hosting.estimate_seconds), BUDGET_ADVICE)
-        admitted = [hosting.admit_run(self.for_step(step)) for step in self.steps()]
+        hosting.check_budget(self.cost(hosting.usable_cores), BUDGET_ADVICE)
+        admitted = [self.for_step(step).admit(hosting) for step in self.steps()]
         return replace(self, base=replace(self.base, max_body_bytes=admitted[0].max_body_bytes))
+
+    def cost(self, usable_cores: float) -> float:
+        """Every point of every round, each as the run it is."""
+        return self.estimate_seconds(lambda run: run.cost(usable_cores))
 
     def estimate_seconds(self, estimate: Callable[[RunSettings], float]) -> float:
         """The whole sweep's seconds, from a per-run estimator (`Hosting.estimate_seconds`)."""

@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lab.core.errors import InvalidSettings
+from lab.core.contract import HostRules
+from lab.core.errors import InvalidSettings, OverBudget
 from lab.core.validate import blank_to_none, parse_names, positive_seconds, whole
 from lab.core.work import SQUARES_MAX_SIZE
+
+STAGE_OVERHEAD_S = 1.5  # measured: a fresh uvicorn server per endpoint starts in about 1 s
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,31 @@ class WebSettings:
             "async_blocking": min(self.clients, workers),
         }[endpoint]
         return at_once / (self.latency_ms / 1000)
+
+    def admit(self, host: HostRules) -> WebSettings:
+        """The web lab under the host's budget: clients, server processes and seconds of load."""
+        if not host.public:
+            return self
+        limits = host.limits
+        if self.requests is not None:
+            raise InvalidSettings("public mode runs each endpoint for a duration; set Requests to 0")
+        if self.clients > limits.max_concurrency:
+            raise InvalidSettings(f"at most {limits.max_concurrency:,} clients here; lower Clients")
+        if self.server_workers > limits.max_processes:
+            raise InvalidSettings(
+                f"at most {limits.max_processes} server processes here; lower Server processes"
+            )
+        seconds = self.cost(host.usable_cores)
+        if seconds > limits.max_work_seconds:
+            raise OverBudget(
+                f"this run would take about {seconds:.0f} s; the limit here is {limits.max_work_seconds:g} s "
+                "— lower the duration or choose fewer endpoints"
+            )
+        return self
+
+    def cost(self, usable_cores: float) -> float:
+        """A duration-mode run: each endpoint's window plus its server's start-up and cut-off."""
+        return len(self.endpoints) * ((self.duration_s or 0.0) + STAGE_OVERHEAD_S)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -97,13 +97,13 @@ def test_settings_survive_their_dict_form() -> None:
 def test_the_estimate_charges_pure_python_threads_as_one_core_and_processes_as_more() -> None:
     def work(layouts: str) -> float:
         settings = ClusterSettings.create("squares", tasks=8, size=10_000_000, layouts=layouts)
-        return settings.estimate_seconds(2.0)
+        return settings.cost(2.0)
 
     assert work("1x2") > work("2x1") + 2  # 8 x 0.8 s on one GIL vs on two
     released = ClusterSettings.create("sha256", tasks=8, size=256 << 20, layouts="1x2")
-    assert released.estimate_seconds(2.0) < ClusterSettings.create(
-        "sha256", tasks=8, size=256 << 20, layouts="1x1"
-    ).estimate_seconds(2.0)
+    assert released.cost(2.0) < ClusterSettings.create("sha256", tasks=8, size=256 << 20, layouts="1x1").cost(
+        2.0
+    )
 
 
 def test_a_private_host_admits_any_scheduler() -> None:

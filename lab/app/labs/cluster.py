@@ -278,7 +278,7 @@ class ClusterLab(Lab[ClusterForm, ClusterSettings, ClusterExperiment, ClusterRun
         return admitted
 
     def estimate(self, settings: ClusterSettings) -> str | None:
-        seconds = settings.estimate_seconds(state.machine().usable_cores)
+        seconds = settings.cost(state.machine().usable_cores)
         return f"{settings.describe()}: about {seconds:.0f} s on this machine"
 
     def experiment(self, settings: ClusterSettings, form: ClusterForm) -> ClusterExperiment:

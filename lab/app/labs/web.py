@@ -14,7 +14,6 @@ from lab.app.history import web_history_table
 from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import read_web_link, web_link_params
 from lab.engine.workloads import WORKLOADS
-from lab.hosting.admission import web_seconds
 from lab.web import csvio
 from lab.web.csvio import ImportedWebRun, WebRun
 from lab.web.results import WebResult
@@ -113,7 +112,7 @@ class WebLab(Lab[WebPageSettings, WebSettings, WebExperiment, WebRun]):
         return admitted
 
     def estimate(self, settings: WebSettings) -> str | None:
-        return f"{settings.describe_load()}: about {web_seconds(settings):.0f} s"
+        return f"{settings.describe_load()}: about {settings.cost(state.machine().usable_cores):.0f} s"
 
     def experiment(self, settings: WebSettings, form: WebPageSettings) -> WebExperiment:
         return WebExperiment(settings)

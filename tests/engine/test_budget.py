@@ -7,11 +7,12 @@ import re
 import pytest
 
 from lab.core.errors import InvalidSettings, OverBudget
+from lab.engine import budget
 from lab.engine import workloads as costs
+from lab.engine.budget import check_settings, estimate_work_seconds
 from lab.engine.settings import RunSettings
 from lab.engine.workloads import BUILTIN_WORKLOADS
-from lab.hosting import budget
-from lab.hosting.budget import check_settings, clamp_settings, estimate_work_seconds
+from lab.hosting.admission import Hosting
 from lab.hosting.limits import Limits
 
 LIMITS = Limits.from_env({}, usable_cores=2)
@@ -145,8 +146,11 @@ def test_response_size_and_disk_caps() -> None:
         check_settings(many, LIMITS, 2)
 
 
-def test_clamp_caps_the_download_body_limit_only_downwards() -> None:
-    settings = RunSettings.create("http", url="http://example.com/")
-    assert clamp_settings(settings, LIMITS).max_body_bytes == LIMITS.max_body_bytes
+def test_public_admission_caps_the_download_body_limit_only_downwards() -> None:
+    public = Hosting(public=True, limits=LIMITS, usable_cores=2)
+    settings = RunSettings.create("http", tasks=2, modes="asyncio")
+    assert settings.max_body_bytes > LIMITS.max_body_bytes
+    assert public.admit(settings).max_body_bytes == LIMITS.max_body_bytes
     small = settings.with_changes(max_body_bytes=1000)
-    assert clamp_settings(small, LIMITS) == small
+    assert public.admit(small) == small
+    assert Hosting(public=False, limits=LIMITS, usable_cores=2).admit(settings) == settings

@@ -10,24 +10,53 @@ fix the run instead of guessing.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from typing import Protocol
 
+from lab.core.contract import Limits
 from lab.core.errors import InvalidSettings, OverBudget
-from lab.engine.modes import default_executor_size
-from lab.engine.settings import RunSettings
-from lab.engine.workloads import Workload
-from lab.hosting.limits import Limits
+from lab.core.machine import default_executor_size
+from lab.engine.workloads import TaskCost, Workload
 
 PROCESS_START_S = 0.15  # a spawned pool worker took 0.10-0.15 s to start on the development host
 INTERPRETER_START_S = 0.05  # a subinterpreter with its own GIL starts in a few ms; rounded up
 RUN_START_S = 0.5  # the experiment's own worker interpreter, about 0.2 s, rounded up
+
+
+class RunShape(Protocol):
+    """What the budget reads of a run's settings (`RunSettings` has it), so settings can price themselves."""
+
+    @property
+    def tasks(self) -> int: ...
+
+    @property
+    def modes(self) -> tuple[str, ...]: ...
+
+    @property
+    def threads(self) -> int | None: ...
+
+    @property
+    def repeats(self) -> int: ...
+
+    @property
+    def bytes(self) -> int: ...
+
+    @property
+    def info(self) -> Workload: ...
+
+    @property
+    def uses_embedded_server(self) -> bool: ...
+
+    def process_count(self, usable_cores: float) -> int: ...
+
+    def task_cost(self) -> TaskCost: ...
+
 
 SERIAL_MODES = frozenset({"batch", "asyncio_blocking"})
 THREAD_MODES = frozenset({"threads", "asyncio_to_thread"})
 POOL_MODES = frozenset({"processes", "interpreters"})
 
 
-def estimate_work_seconds(settings: RunSettings, usable_cores: float) -> float:
+def estimate_work_seconds(settings: RunShape, usable_cores: float) -> float:
     """Seconds the run keeps the host busy: start-up, the reference value, every mode, times the repeats."""
     cores = max(usable_cores, 0.1)
     per_repeat = sum(mode_seconds(settings, mode, cores) for mode in settings.modes)
@@ -37,7 +66,7 @@ def estimate_work_seconds(settings: RunSettings, usable_cores: float) -> float:
     return RUN_START_S + reference + per_repeat * settings.repeats
 
 
-def mode_concurrency(settings: RunSettings, mode: str, usable_cores: float) -> int:
+def mode_concurrency(settings: RunShape, mode: str, usable_cores: float) -> int:
     """How many tasks a mode has in flight at once, as lab.engine.modes runs them."""
     if mode in SERIAL_MODES:
         return 1
@@ -50,7 +79,7 @@ def mode_concurrency(settings: RunSettings, mode: str, usable_cores: float) -> i
     return settings.tasks
 
 
-def mode_seconds(settings: RunSettings, mode: str, cores: float) -> float:
+def mode_seconds(settings: RunShape, mode: str, cores: float) -> float:
     """One mode's wall time: CPU work spread over the cores it can use, plus waiting in rounds."""
     in_flight = mode_concurrency(settings, mode, cores)
     parallel_cpu = mode in POOL_MODES or (settings.info.releases_gil is True and mode in THREAD_MODES)
@@ -65,12 +94,7 @@ def mode_seconds(settings: RunSettings, mode: str, cores: float) -> float:
     return seconds
 
 
-def clamp_settings(settings: RunSettings, limits: Limits) -> RunSettings:
-    """Public caps for what the visitor did not choose: the per-response body cap of a download."""
-    return replace(settings, max_body_bytes=min(settings.max_body_bytes, limits.max_body_bytes))
-
-
-def check_settings(settings: RunSettings, limits: Limits, usable_cores: float) -> None:
+def check_settings(settings: RunShape, limits: Limits, usable_cores: float) -> None:
     """Refuse a run public mode will not take, with a message saying what to lower.
 
     Raises InvalidSettings for a setting over its own cap, OverBudget for a run
@@ -100,13 +124,13 @@ def check_settings(settings: RunSettings, limits: Limits, usable_cores: float) -
         )
 
 
-def concurrency_advice(settings: RunSettings, mode: str) -> str:
+def concurrency_advice(settings: RunShape, mode: str) -> str:
     if mode in THREAD_MODES:
         return "lower Threads" if settings.threads else "lower Task count or set Threads"
     return "lower Task count"
 
 
-def budget_advice(settings: RunSettings) -> str:
+def budget_advice(settings: RunShape) -> str:
     if not settings.info.downloads:
         return "Task count, Workload size, modes or Repeats"
     if settings.uses_embedded_server:
@@ -114,7 +138,7 @@ def budget_advice(settings: RunSettings) -> str:
     return "Task count, modes or Repeats"
 
 
-def check_download_size(settings: RunSettings, limits: Limits) -> None:
+def check_download_size(settings: RunShape, limits: Limits) -> None:
     """Every task of a mode keeps its download on disk until the run ends."""
     if settings.bytes > limits.max_body_bytes:
         raise InvalidSettings(
