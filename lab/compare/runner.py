@@ -7,15 +7,13 @@ machine hits all of them alike; each interpreter's rounds merge into one
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from lab.compare.results import STATUS_ORDER, CompareResult
 from lab.compare.settings import CompareSettings
-from lab.core.events import Event
 from lab.core.interpreters import Interpreter, PythonChoice, RunInterpreter
-from lab.core.lifecycle import LabRun
+from lab.core.lifecycle import SequenceRun
 from lab.core.records import new_run_id, now_iso
 from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
@@ -29,8 +27,8 @@ class ComparisonProgress:
     state: str  # "waiting", "running" or "finished"
 
 
-class Comparison(LabRun["CompareResult"]):
-    """The rounds of a comparison, one experiment at a time; polled like any experiment."""
+class Comparison(SequenceRun["CompareResult", tuple[int, int], Experiment]):
+    """The rounds of a comparison, one experiment at a time: each step is (round, interpreter index)."""
 
     def __init__(
         self,
@@ -42,77 +40,38 @@ class Comparison(LabRun["CompareResult"]):
         public: bool = False,
         experiment: Callable[..., Experiment] = Experiment,
     ) -> None:
+        steps = [(round_, index) for round_ in range(settings.rounds) for index in range(len(interpreters))]
+        super().__init__(steps, deadline_s)
         self.settings = settings
         self.interpreters = interpreters
         self.target_url = target_url
-        self.deadline_s = deadline_s
         self.public = public
         self._make = experiment
-        self.steps = [
-            (round_, index) for round_ in range(settings.rounds) for index in range(len(interpreters))
-        ]
         self.results: dict[int, list[RunResult]] = {index: [] for index in range(len(interpreters))}
-        self.status: str | None = None
-        self.message: str | None = None
-        self.started_at: float | None = None
         self.run_id = new_run_id()
         self.created = now_iso()
-        self._step = 0
-        self._current: Experiment | None = None
-        self._current_index: int | None = None
 
-    def start(self) -> Comparison:
-        if self.started_at is None:
-            self.started_at = time.monotonic()
-            self._next()
-        return self
-
-    def _next(self) -> None:
-        if self._step >= len(self.steps):
-            self._finish("complete", None)
-            return
-        _round, index = self.steps[self._step]
-        self._step += 1
-        remaining = None
-        if self.deadline_s is not None and self.started_at is not None:
-            remaining = max(0.1, self.deadline_s - (time.monotonic() - self.started_at))
-        settings = self.settings.for_choice(self.settings.pythons[index])
-        self._current_index = index
-        self._current = self._make(
-            settings,
+    def launch(self, step: tuple[int, int], deadline_s: float | None) -> Experiment:
+        _round, index = step
+        return self._make(
+            self.settings.for_choice(self.settings.pythons[index]),
             interpreter=self.interpreters[index],
             target_url=self.target_url,
-            deadline_s=remaining,
+            deadline_s=deadline_s,
             public=self.public,
-        ).start()
+        )
 
-    def poll(self, timeout: float = 0.1) -> list[Event]:
-        if self.done or self._current is None:
-            return []
-        events = self._current.poll(timeout)
-        if self._current.done:
-            result = self._current.result()
-            assert self._current_index is not None
-            self.results[self._current_index].append(result)
-            self._current = None
-            if result.status != "complete":
-                self._finish(result.status, result.message)
-            else:
-                self._next()
-        return events
-
-    def close(self) -> None:
-        if self._current is not None:
-            self._current.close()
-            self._current = None
-        if self.status is None and self.started_at is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+    def keep(self, step: tuple[int, int], run: Experiment) -> RunResult:
+        result = run.result()
+        self.results[step[1]].append(result)
+        return result
 
     def progress(self) -> list[ComparisonProgress]:
         rows = []
         for index, choice in enumerate(self.settings.pythons):
             done = len(self.results[index])
-            state = "running" if index == self._current_index and self._current is not None else "waiting"
+            running = self.current_step is not None and self.current_step[1] == index
+            state = "running" if running else "waiting"
             if done == self.settings.rounds:
                 state = "finished"
             rows.append(ComparisonProgress(choice.label, done, self.settings.rounds, state))

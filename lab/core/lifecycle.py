@@ -13,20 +13,25 @@ must not differ is the contract the page, the CLI and the host's queue rely on:
   (a click that raises StopException, an exception, the end of a `with` block);
   both are idempotent, and `result()` then holds what was measured so far.
 
-`LabRun` writes the parts that are the same for all of them once.
+`LabRun` writes the parts that are the same for all of them once, and
+`SequenceRun` the life of a run made of child runs one after another (a
+comparison's rounds, a sweep's points): each child is given what is left of
+the deadline, the first child that does not complete ends the whole run with
+its status, and every way out ends the child that is running.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from lab.core.events import Event
 
 ResultT = TypeVar("ResultT")
+StepT = TypeVar("StepT")
 
 
 class LabRun(ABC, Generic[ResultT]):
@@ -90,3 +95,94 @@ class LabRun(ABC, Generic[ResultT]):
         self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+RunT = TypeVar("RunT", bound="LabRun[Any]")
+
+
+class Ended(Protocol):
+    """How a child's result ended, which decides whether the sequence goes on."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def message(self) -> str | None: ...
+
+
+class SequenceRun(LabRun[ResultT], Generic[ResultT, StepT, RunT]):
+    """Child runs, one per step, one after another; polled like one run.
+
+    Subclasses say how to `launch` a step's child (given the seconds left of
+    the deadline, or None) and what to `keep` of it once it is done; `tag` may
+    add the step to each of the child's events. Never blocks beyond a poll's
+    timeout.
+    """
+
+    def __init__(self, steps: Sequence[StepT], deadline_s: float | None) -> None:
+        self.steps: list[StepT] = list(steps)
+        self.deadline_s = deadline_s
+        self._next_step = 0
+        self._current: RunT | None = None
+        self._current_step: StepT | None = None
+
+    @abstractmethod
+    def launch(self, step: StepT, deadline_s: float | None) -> RunT:
+        """The step's child run, not yet started."""
+
+    @abstractmethod
+    def keep(self, step: StepT, run: RunT) -> Ended:
+        """Record what a finished child measured (`run.result()`) and return it."""
+
+    def tag(self, step: StepT, events: list[Event]) -> list[Event]:
+        """The child's events as the sequence reports them (as they are, by default)."""
+        return events
+
+    @property
+    def current_step(self) -> StepT | None:
+        """The step whose child is running now, if any."""
+        return self._current_step if self._current is not None else None
+
+    @property
+    def current(self) -> RunT | None:
+        return self._current
+
+    def start(self) -> Self:
+        if self.started_at is None:
+            self.started_at = time.monotonic()
+            self._next()
+        return self
+
+    def _next(self) -> None:
+        if self._next_step >= len(self.steps):
+            self._finish("complete", None)
+            return
+        step = self.steps[self._next_step]
+        self._next_step += 1
+        remaining = None
+        if self.deadline_s is not None:
+            remaining = max(0.1, self.deadline_s - self.elapsed)
+        self._current_step = step
+        self._current = self.launch(step, remaining).start()
+
+    def poll(self, timeout: float = 0.1) -> list[Event]:
+        current, step = self._current, self._current_step
+        if self.done or current is None or step is None:
+            return []
+        events = self.tag(step, current.poll(timeout))
+        if current.done:
+            result = self.keep(step, current)
+            self._current = None
+            if result.status != "complete":
+                self._finish(result.status, result.message)
+            else:
+                self._next()
+        return events
+
+    def close(self) -> None:
+        """End the running child's processes. Idempotent."""
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        if self.status is None and self.started_at is not None:
+            self.status, self.message = "cancelled", "ended before it finished"

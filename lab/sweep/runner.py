@@ -13,13 +13,12 @@ progress line can say which point a repeat belongs to.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lab.core.events import Event
 from lab.core.interpreters import Interpreter, current_interpreter
-from lab.core.lifecycle import LabRun
+from lab.core.lifecycle import SequenceRun
 from lab.core.machine import current_machine
 from lab.core.records import new_run_id, now_iso
 from lab.engine.results import ModeRun, RunResult
@@ -45,7 +44,7 @@ class PointProgress:
     state: str  # "waiting", "running" or "finished"
 
 
-class Sweep(LabRun[SweepResult]):
+class Sweep(SequenceRun[SweepResult, SweepStep, Experiment]):
     """A sweep's experiments, run in the planned order; polled like any experiment.
 
     `interpreters` are the resolved Pythons of the settings' choices, in their
@@ -63,6 +62,7 @@ class Sweep(LabRun[SweepResult]):
         public: bool = False,
         experiment: Callable[..., Experiment] = Experiment,
     ) -> None:
+        super().__init__(settings.steps(), deadline_s)
         self.settings = settings
         self.interpreters = list(interpreters) or [current_interpreter()]
         if len(self.interpreters) != settings.python_count:
@@ -71,73 +71,34 @@ class Sweep(LabRun[SweepResult]):
             line_label(interpreter, self._gil(index)) for index, interpreter in enumerate(self.interpreters)
         )
         self.target_url = target_url
-        self.deadline_s = deadline_s
         self.public = public
         self._make = experiment
-        self.steps = settings.steps()
         self.finished: list[tuple[SweepStep, RunResult]] = []
-        self.status: str | None = None
-        self.message: str | None = None
-        self.started_at: float | None = None
         self.run_id = new_run_id()
         self.created = now_iso()
-        self._next_step = 0
-        self._current: Experiment | None = None
-        self._current_step: SweepStep | None = None
 
     def _gil(self, python: int) -> str | None:
         choice = self.settings.choice(python)
         return choice.gil if choice is not None else self.settings.base.gil
 
-    def start(self) -> Sweep:
-        if self.started_at is None:
-            self.started_at = time.monotonic()
-            self._next()
-        return self
-
-    def _next(self) -> None:
-        if self._next_step >= len(self.steps):
-            self._finish("complete", None)
-            return
-        step = self.steps[self._next_step]
-        self._next_step += 1
-        remaining = None
-        if self.deadline_s is not None and self.started_at is not None:
-            remaining = max(0.1, self.deadline_s - (time.monotonic() - self.started_at))
-        self._current_step = step
-        self._current = self._make(
+    def launch(self, step: SweepStep, deadline_s: float | None) -> Experiment:
+        return self._make(
             self.settings.for_step(step),
             interpreter=self.interpreters[step.python],
             target_url=self.target_url,
-            deadline_s=remaining,
+            deadline_s=deadline_s,
             public=self.public,
         )
-        self._current.start()
 
-    def poll(self, timeout: float = 0.1) -> list[Event]:
-        """The current experiment's events, each with its step's round, worker count and interpreter."""
-        if self.done or self._current is None or self._current_step is None:
-            return []
-        step = self._current_step
+    def keep(self, step: SweepStep, run: Experiment) -> RunResult:
+        result = run.result()
+        self.finished.append((step, result))
+        return result
+
+    def tag(self, step: SweepStep, events: list[Event]) -> list[Event]:
+        """Each event with its step's round, worker count and interpreter."""
         where = {"round": step.round, "workers": step.workers, "interpreter": self.labels[step.python]}
-        events = [{**event, **where} for event in self._current.poll(timeout)]
-        if self._current.done:
-            result = self._current.result()
-            self.finished.append((step, result))
-            self._current = None
-            if result.status != "complete":
-                self._finish(result.status, result.message)
-            else:
-                self._next()
-        return events
-
-    def close(self) -> None:
-        """End the current experiment's processes. Idempotent."""
-        if self._current is not None:
-            self._current.close()
-            self._current = None
-        if self.status is None and self.started_at is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+        return [{**event, **where} for event in events]
 
     def _runs(self) -> dict[tuple[str, int, int], list[ModeRun]]:
         """Each (mode, interpreter index, worker count)'s runs so far, one per round."""
@@ -151,12 +112,10 @@ class Sweep(LabRun[SweepResult]):
         """Every point, in the settings' order of modes, interpreters and counts, with its rounds done."""
         runs = self._runs()
         running: set[tuple[str, int, int]] = set()
-        if self._current is not None and self._current_step is not None:
-            step = self._current_step
+        current, step = self.current, self.current_step
+        if current is not None and step is not None:
             running = {
-                (row.mode, step.python, step.workers)
-                for row in self._current.progress()
-                if row.state == "running"
+                (row.mode, step.python, step.workers) for row in current.progress() if row.state == "running"
             }
         rows = []
         for mode in self.settings.base.modes:
