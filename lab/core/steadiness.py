@@ -257,7 +257,7 @@ class Meter:
         if self._loops is None:
             self._loops = calibration_loops(self._clock)
         with contextlib.suppress(Exception):  # a meter never breaks the run it watches
-            self.calibrations.append(calibrate(self._loops, self._clock, self._thread_clock))
+            self.calibrations.append(round(calibrate(self._loops, self._clock, self._thread_clock), 4))
 
     def finish(self, own_cpu_seconds: float | None = None, calibrate_now: bool = True) -> Steadiness:
         """Calibrate once more and judge the run; `own_cpu_seconds` overrides the run's CPU from getrusage."""
@@ -278,4 +278,4 @@ class Meter:
                 if own is not None:
                     others = round(max(0.0, busy_cores - own / wall), 3)
                 steal = round(steal, 4)
-        return judge(tuple(round(ms, 4) for ms in self.calibrations), others, steal)
+        return judge(tuple(self.calibrations), others, steal)
