@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import pytest
 from factories import make_machine
-from timing_tries import until_good
+from timing_tries import points_steadiness, until_good
 
 from lab.app.charts.scaling import scaling_figure
 from lab.core.errors import InvalidSettings, OverBudget, ResultsFormatError
@@ -615,10 +615,11 @@ def test_public_mode_refuses_a_visitors_own_function_in_a_sweep() -> None:
 
 def first_good(run: Callable[[], SweepResult], good: Callable[[SweepResult], bool]) -> SweepResult:
     """The first good sweep of up to five on quiet cores (the last one when none is)."""
-    tries = until_good(run, good)
+    tries = until_good(run, good, steadiness=lambda r: points_steadiness([p.steady for p in r.points]))
     if not good(tries[-1]):
         print(
-            f"noisy sweeps: {[[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]}"
+            f"noisy sweeps: {[[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]}; "
+            + tries.report
         )
     return tries[-1]
 
