@@ -6,7 +6,7 @@
       argv: --settings JSON --pipe FD --parent-pid PID [--target-url URL] [--download-dir DIR]
       env:  PYTHON_GIL (the run's GIL setting), GIL_LAB_PUBLIC, GIL_LAB_URL_ALLOW
                                                ---->  tie to parent, set switch interval, preload
-                         STARTED {machine, settings, target_url, calibration_ms}  <----
+                         STARTED {machine, settings, target_url}  <----
       for each repeat, for each mode:
                    MODE_STARTED {mode, repeat, origin}  <----   origin: perf_counter() at the mode's start
                    TASK {mode, repeat, span} ...        <----   one per finished task, from any thread
@@ -22,9 +22,10 @@ to the mode's origin. `interpreter` in DONE says whether the GIL was still
 disabled at the end: on a free-threaded build, importing a C extension that
 is not marked free-threading-safe turns it back on.
 
-`calibration_ms` (a list of one figure) is the steadiness meter's calibration
-taken just before the first mode (STARTED) or just after the mode (MODE_FINISHED),
-so a run that crashes still has its speed figures; `steadiness` in DONE is the
+`calibration_ms` lists the steadiness meter's calibrations taken since the
+previous MODE_FINISHED (the first also holds the one taken before the first
+mode, after STARTED so start-up is not slowed), so a run that crashes still
+has its speed figures; `steadiness` in DONE is the
 whole run's verdict (lab.core.steadiness: the worker's own CPU is left out of
 "others' share", its reaped pool processes included).
 """

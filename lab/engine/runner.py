@@ -187,7 +187,6 @@ class Experiment(LabRun[RunResult]):
         mode = event.get("mode", "")
         if kind == protocol.STARTED:
             self.machine = Machine.from_dict(event["machine"])
-            self.calibration_ms += event.get("calibration_ms", [])
         elif kind == protocol.MODE_STARTED:
             self.mode_started_at[mode] = self.mode_started_at.get(mode, time.monotonic())
             self._current = (mode, int(event["repeat"]), float(event["origin"]))

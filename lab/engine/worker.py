@@ -100,7 +100,8 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
 
     The steadiness meter calibrates before the first mode and after every
     repeat of every mode, never inside one: each MODE_FINISHED carries the
-    calibration taken just after it, and DONE the run's steadiness.
+    calibrations taken since the last (the first one's includes the one before
+    it), and DONE the run's steadiness.
     """
     settings = args.settings
     if settings.switch_interval_ms is not None:
@@ -118,15 +119,12 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
         switch_interval_s=None if settings.switch_interval_ms is None else settings.switch_interval_ms / 1000,
     )
     check = ResultCheck(settings.workload == "function" and settings.check)
-    meter = Meter()
-    meter.start()
     writer.emit(
-        protocol.STARTED,
-        machine=machine.to_dict(),
-        settings=settings.to_dict(),
-        target_url=args.target_url,
-        calibration_ms=meter.calibrations[-1:],
+        protocol.STARTED, machine=machine.to_dict(), settings=settings.to_dict(), target_url=args.target_url
     )
+    meter = Meter()  # after STARTED, so the calibration adds nothing to the worker's start-up
+    meter.start()
+    sent = 0
     for repeat in range(settings.repeats):
         for mode in settings.modes:
             origins: list[float] = []
@@ -151,8 +149,9 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
                 repeat=repeat,
                 origin=origins[0],
                 run=result.to_dict(),
-                calibration_ms=meter.calibrations[-1:],
+                calibration_ms=meter.calibrations[sent:],
             )
+            sent = len(meter.calibrations)
     steadiness = meter.finish(calibrate_now=False)
     writer.emit(protocol.DONE, interpreter=interpreter_state(), steadiness=steadiness.to_dict())
 

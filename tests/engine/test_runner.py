@@ -55,12 +55,15 @@ def test_the_worker_calibrates_before_the_first_mode_and_after_each_repeat_and_r
     events: list[dict] = []
     result = run_experiment(settings, events.append)
     calibrations = [
-        ms
-        for event in events
-        if event["event"] in ("started", "mode_finished")
-        for ms in event["calibration_ms"]
+        ms for event in events if event["event"] == "mode_finished" for ms in event["calibration_ms"]
     ]
-    assert len(calibrations) == 1 + 2 * 2  # never inside a mode: the events around them carry them
+    # one before the first mode, one after each repeat of each, never inside one
+    assert [len(event["calibration_ms"]) for event in events if event["event"] == "mode_finished"] == [
+        2,
+        1,
+        1,
+        1,
+    ]
     assert all(ms > 0 for ms in calibrations)
     done = events[-1]
     assert done["event"] == "done" and done["steadiness"]["calibration_ms"] == calibrations
