@@ -25,7 +25,7 @@ app: $(VENV)/.app
 test: $(VENV)/.dev pythons
 	./scripts/ensure-chromium
 	@start=$$(date +%s); $(MAKE) --no-print-directory lint; code=$$?; \
-	  echo "--- lint, types, contracts: $$(( $$(date +%s) - start )) s (budget 60 s) ---"; exit $$code
+	  echo "--- lint, types, contracts: $$(( $$(date +%s) - start )) s (budget 30 s) ---"; exit $$code
 	PY=$(PY) ./scripts/test-tiers
 
 # The inner loop: the fast tier, under a minute.
