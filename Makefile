@@ -20,11 +20,13 @@ $(VENV)/.dev: $(VENV)/.app requirements-dev.txt
 app: $(VENV)/.app
 	$(PY) -m streamlit run streamlit_app.py
 
-# Everything: lint, types, the dependency contract, then every tier of tests (browser and load included).
+# Everything: lint, types, the dependency contract, then every tier of tests (browser and load included),
+# each tier timed against its budget (scripts/test-tiers; the README's "Tests and their time budget").
 test: $(VENV)/.dev pythons
 	./scripts/ensure-chromium
-	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest
+	@start=$$(date +%s); $(MAKE) --no-print-directory lint; code=$$?; \
+	  echo "--- lint, types, contracts: $$(( $$(date +%s) - start )) s (budget 30 s) ---"; exit $$code
+	PY=$(PY) ./scripts/test-tiers
 
 # The inner loop: the fast tier, under a minute.
 check: $(VENV)/.dev
@@ -43,8 +45,9 @@ types: $(VENV)/.dev
 pythons:
 	./scripts/build-free-threaded-python >/dev/null
 
+# Every benchmark in benchmarks/ (quick sizes), one JSON of all their figures with each one's steadiness.
 bench: $(VENV)/.dev
-	$(PY) benchmarks/engine_vs_script.py
+	$(PY) benchmarks/run_all.py --out bench.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .import_linter_cache

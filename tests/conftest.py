@@ -8,13 +8,34 @@ check` runs what no tier marks.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
+from lab.core import config
 from lab.engine.latency_server import EmbeddedServer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_run_queue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The host's run queue (lab.hosting.runqueue) in a folder of this session's own.
+
+    Public-mode runs wait in one host-wide line by default; the parallel tier's
+    two workers (pytest-xdist) would otherwise queue behind each other's runs,
+    and a test counting the line would see the other worker's tickets. The
+    children a test starts inherit the folder, so they still share one line.
+    """
+    if config.QUEUE_DIR in os.environ:
+        yield
+        return
+    os.environ[config.QUEUE_DIR] = str(tmp_path_factory.mktemp("run-queue"))
+    try:
+        yield
+    finally:
+        os.environ.pop(config.QUEUE_DIR, None)
 
 
 @pytest.fixture(scope="session")

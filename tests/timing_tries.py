@@ -1,11 +1,23 @@
 """Tries for the tests whose behaviour *is* timing, on a shared 2-core machine other work can spoil.
 
 A timing relation (threads near 1×, processes near the cores, a convoy's
-latency) holds on quiet cores; a burst of other work can hide it for one run.
-So each such test measures up to TRIES times, each try after the cores have
-gone mostly idle, and stops at the first try that shows the relation: a quiet
-machine pays for one run, a noisy one gets more chances, and the failure
-message lists every try, so a real regression still fails and says why.
+latency) holds on a steady machine; a burst of other work, or a core the host
+slows down for a while, can hide it for one run. So each such test measures up
+to TRIES times, each try after the cores have gone mostly idle, and:
+
+- stops at the first try that shows the relation;
+- retries a try that did not, when the machine was not steady under it
+  (lab.core.steadiness: its speed changed, other work took cores, or the host
+  stole time): that try says nothing about the relation;
+- stops at once when the relation did not show on a steady machine: more
+  tries would only hide a real regression. The test's own assertion then
+  fails, and `Tries.report` (in its message) says the machine was steady.
+
+Every try is metered from this process (calibrated before and after, the
+cores' busy time over it, this process's reaped children counted as its own);
+a test that runs the engine passes `steadiness=` to read the run's own figures
+too (calibrated between its modes, so it sees a slowdown that came and went).
+A try is steady only if every figure known for it says so.
 """
 
 from __future__ import annotations
@@ -14,24 +26,93 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import pytest
+
+from lab.core.steadiness import Meter, Steadiness
+
 TRIES = 5
 QUIET_BUSY_SHARE = 0.2  # a try starts once other work leaves the cores at least this idle...
 QUIET_DEADLINE_S = 30.0  # ...or after this long regardless
 Result = TypeVar("Result")
 
 
-def until_good(run: Callable[[], Result], good: Callable[[Result], bool], tries: int = TRIES) -> list[Result]:
-    """Up to `tries` results of `run`, each on quiet cores if possible, stopping at the first `good` one."""
-    results: list[Result] = []
-    while not (results and good(results[-1])) and len(results) < tries:
+class Tries(list[Result]):
+    """The results of the tries, in order, with each try's steadiness and a report for failure messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steadiness: list[Steadiness] = []
+        self.failed_steady = False  # the last try failed the relation on a steady machine
+
+    @property
+    def report(self) -> str:
+        lines = [f"try {number}: {describe(found)}" for number, found in enumerate(self.steadiness, start=1)]
+        if self.failed_steady:
+            lines.append("the relation failed on a steady machine, so it was not tried again")
+        elif self.steadiness and not self.steadiness[-1].steady:
+            lines.append("the machine was not steady under the tries that failed")
+        return "; ".join(lines)
+
+
+def describe(found: Steadiness) -> str:
+    figures = f"speed change {found.speed_change:.0%}"
+    if found.others_busy_cores is not None:
+        figures += f", others {found.others_busy_cores:.1f} cores busy"
+    return f"{'steady' if found.steady else 'NOT steady'} ({found.reason or figures})"
+
+
+def until_good(
+    run: Callable[[], Result],
+    good: Callable[[Result], bool],
+    tries: int = TRIES,
+    steadiness: Callable[[Result], Steadiness | None] | None = None,
+) -> Tries[Result]:
+    """Up to `tries` results of `run`, each on quiet cores if possible, stopping at the first `good` one
+    or at the first that is not good on a steady machine (see the module's docstring)."""
+    results: Tries[Result] = Tries()
+    while len(results) < tries:
         wait_for_quiet_cores()
-        results.append(run())
+        meter = Meter()
+        meter.start()
+        result = run()
+        found = combine(meter.finish(), steadiness(result) if steadiness is not None else None)
+        results.append(result)
+        results.steadiness.append(found)
+        if good(result):
+            break
+        if found.steady:
+            results.failed_steady = True
+            break
     return results
 
 
+def combine(ours: Steadiness, theirs: Steadiness | None) -> Steadiness:
+    """The try's verdict: the run's own figures when it has them, unsteady if either meter says so."""
+    if theirs is None:
+        return ours
+    if theirs.steady and not ours.steady:
+        return ours
+    return theirs
+
+
+def points_steadiness(steady: list[bool | None]) -> Steadiness | None:
+    """A multi-run result's steadiness from its points' verdicts: unsteady when any point was, else
+    unknown (the try's own meter decides)."""
+    unsteady = sum(1 for flag in steady if flag is False)
+    if not unsteady:
+        return None
+    reason = f"{unsteady} of {len(steady)} points ran while the machine was not steady"
+    return Steadiness((), 0.0, None, None, False, reason)
+
+
 def best_speedup(measure: Callable[[], float], enough: float, tries: int = TRIES) -> float:
-    """The best of up to `tries` measurements, stopping once one is above `enough`."""
-    return max(until_good(measure, lambda value: value > enough, tries))
+    """The best of up to `tries` measurements, stopping once one is above `enough`; fails with the
+    tries' steadiness when none is."""
+    found = until_good(measure, lambda value: value > enough, tries)
+    best = max(found)
+    if best <= enough:
+        pytest.fail(f"best of {[round(value, 2) for value in found]} is not above {enough}: {found.report}")
+    return best
 
 
 def wait_for_quiet_cores() -> None:

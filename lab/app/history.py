@@ -68,6 +68,9 @@ def run_status(run: Run) -> str:
         parts.append(f"{failed} failed task{'s' if failed != 1 else ''}")
     if errors:
         parts.append(f"{errors} mode error{'s' if errors != 1 else ''}")
+    steadiness = getattr(run, "steadiness", None)
+    if steadiness is not None and not steadiness.steady:
+        parts.append("machine not steady")
     return ", ".join(parts)
 
 

@@ -18,10 +18,21 @@ must not differ is the contract the page, the CLI and the host's queue rely on:
 comparison's rounds, a sweep's points): each child is given what is left of
 the deadline, the first child that does not complete ends the whole run with
 its status, and every way out ends the child that is running.
+
+Both carry the steadiness meter (lab.core.steadiness), seen from the caller's side: every
+lab's `start`, `poll` and `close` are wrapped so the meter calibrates when the
+run starts, at most once per METER_EVERY_S of polling, and when it closes
+(after its children are reaped, so their CPU is the run's own). `steadiness`
+then holds the verdict, with no change to any lab. A calibration costs about
+2 ms of one core per second of run, 0.2 %: under the 1 % the meter may cost
+(`benchmarks/steadiness_overhead.py` measures it). A lab that measures inside its
+child (the engine's worker) can report its own figures, which are finer: the
+child calibrates only between timed parts, the caller's meter at any poll.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -29,9 +40,11 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from lab.core.events import Event
+from lab.core.steadiness import Meter, Steadiness
 
 ResultT = TypeVar("ResultT")
 StepT = TypeVar("StepT")
+METER_EVERY_S = 1.0
 
 
 class LabRun(ABC, Generic[ResultT]):
@@ -40,6 +53,17 @@ class LabRun(ABC, Generic[ResultT]):
     status: str | None = None
     message: str | None = None
     started_at: float | None = None  # time.monotonic() when the run started
+    steadiness: Steadiness | None = None  # set when the run closes (see the module's docstring)
+    _meter: Meter | None = None
+    _meter_marked_at: float = 0.0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Meter every lab: wrap the `start`, `poll` and `close` a subclass defines."""
+        super().__init_subclass__(**kwargs)
+        for name, wrap in (("start", _metered_start), ("poll", _metered_poll), ("close", _metered_close)):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_metered", False):
+                setattr(cls, name, wrap(method))
 
     @abstractmethod
     def start(self) -> Self:
@@ -95,6 +119,48 @@ class LabRun(ABC, Generic[ResultT]):
         self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _metered_start(start: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(start)
+    def metered(self: LabRun[Any]) -> Any:
+        if self._meter is None:
+            self._meter = Meter()
+            self._meter.start()  # before the first child: nothing is timed yet
+            self._meter_marked_at = time.monotonic()
+        return start(self)
+
+    metered._metered = True  # type: ignore[attr-defined]
+    return metered
+
+
+def _metered_poll(poll: Callable[..., list[Event]]) -> Callable[..., list[Event]]:
+    @functools.wraps(poll)
+    def metered(self: LabRun[Any], *args: Any, **kwargs: Any) -> list[Event]:
+        events = poll(self, *args, **kwargs)
+        meter = self._meter
+        if (
+            meter is not None
+            and self.steadiness is None
+            and time.monotonic() - self._meter_marked_at >= METER_EVERY_S
+        ):
+            meter.mark()
+            self._meter_marked_at = time.monotonic()
+        return events
+
+    metered._metered = True  # type: ignore[attr-defined]
+    return metered
+
+
+def _metered_close(close: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(close)
+    def metered(self: LabRun[Any]) -> None:
+        close(self)
+        if self._meter is not None and self.steadiness is None:
+            self.steadiness = self._meter.finish()
+
+    metered._metered = True  # type: ignore[attr-defined]
+    return metered
 
 
 RunT = TypeVar("RunT", bound="LabRun[Any]")

@@ -18,6 +18,7 @@ from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
+from lab.core.steadiness import Steadiness
 from lab.engine.settings import RunSettings
 from lab.engine.spans import TaskSpan
 
@@ -122,6 +123,7 @@ class RunResult:
     schema_version: int = SCHEMA_VERSION
     interpreter: RunInterpreter | None = None
     series: str | None = None  # the comparison this run is one interpreter of, by its run id
+    steadiness: Steadiness | None = None  # how steady the machine was (lab.core.steadiness); None: unknown
 
     @property
     def lab(self) -> str:
@@ -221,6 +223,7 @@ class RunResult:
             "machine": self.machine.to_dict(),
             "interpreter": self.interpreter.to_dict() if self.interpreter is not None else None,
             "series": self.series,
+            "steadiness": self.steadiness.to_dict() if self.steadiness is not None else None,
             "modes": [summary.to_dict() for summary in self.summaries()],
             "runs": [run.to_dict() for run in self.runs],
         }
@@ -251,6 +254,7 @@ class RunResult:
                 if data.get("interpreter")
                 else None,
                 series=data.get("series"),
+                steadiness=Steadiness.from_dict(data["steadiness"]) if data.get("steadiness") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultsFormatError(f"not a GIL Lab result: {exc}") from None

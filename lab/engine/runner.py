@@ -36,6 +36,7 @@ from lab.core.procs import (
     start_child,
     stderr_tail,
 )
+from lab.core.steadiness import Steadiness, judge
 from lab.core.urlguard import allow_env, allow_for
 from lab.engine import protocol
 from lab.engine.modes import LOST
@@ -95,6 +96,8 @@ class Experiment(LabRun[RunResult]):
         self.message: str | None = None
         self.started_at: float | None = None
         self.final_state: dict[str, Any] | None = None
+        self.calibration_ms: list[float] = []  # the worker's calibrations so far, for a run cut off
+        self.worker_steadiness: Steadiness | None = None  # the worker's verdict, in DONE
         self._environment = gil_environment(self.interpreter, settings.gil)
         self._current: tuple[str, int, float] | None = None  # the mode in progress, its repeat and origin
         self._current_spans: list[TaskSpan] = []
@@ -196,12 +199,15 @@ class Experiment(LabRun[RunResult]):
             if self._xray is not None:
                 self._xray.mark(run)
             self.runs.append(run)
+            self.calibration_ms += event.get("calibration_ms", [])
             self.mode_finished_at[mode] = time.monotonic()
             self._current = None
         elif kind == protocol.ERROR:
             self.errors.append(str(event.get("message")))
         elif kind == protocol.DONE:
             self.final_state = event.get("interpreter")
+            if event.get("steadiness"):
+                self.worker_steadiness = Steadiness.from_dict(event["steadiness"])
             self._finish("complete", None)
 
     def _finish_eof(self) -> None:
@@ -288,6 +294,17 @@ class Experiment(LabRun[RunResult]):
             gil_setting=self.settings.gil,
         )
 
+    def run_steadiness(self) -> Steadiness | None:
+        """The worker's verdict; for a run that ended early, its calibrations so far with the busy
+        figures of the caller's meter (which watched the whole run), or what there is of either."""
+        if self.worker_steadiness is not None:
+            return self.worker_steadiness
+        ours = self.steadiness
+        if len(self.calibration_ms) < 2:
+            return ours
+        others, steal = (ours.others_busy_cores, ours.steal) if ours is not None else (None, None)
+        return judge(tuple(self.calibration_ms), others, steal)
+
     def result(self) -> RunResult:
         """What was measured so far: the whole run, or the modes that finished before it ended."""
         return RunResult(
@@ -298,6 +315,7 @@ class Experiment(LabRun[RunResult]):
             message=self.message,
             target_url=self.target_url,
             interpreter=self.run_interpreter(),
+            steadiness=self.run_steadiness(),
         )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from lab.core.events import EventWriter
 from lab.core.machine import current_machine, gil_enabled
 from lab.core.procs import raise_open_file_limit, tie_to_parent
+from lab.core.steadiness import Meter
 from lab.engine import protocol
 from lab.engine.modes import ModePlan, preload, run_mode
 from lab.engine.settings import RunSettings
@@ -95,7 +96,13 @@ def interpreter_state() -> dict[str, Any]:
 
 
 def run(args: WorkerArgs, writer: EventWriter) -> None:
-    """Run the modes interleaved, `repeats` times, emitting an event at every step."""
+    """Run the modes interleaved, `repeats` times, emitting an event at every step.
+
+    The steadiness meter calibrates before the first mode and after every
+    repeat of every mode, never inside one: each MODE_FINISHED carries the
+    calibrations taken since the last (the first one's includes the one before
+    it), and DONE the run's steadiness.
+    """
     settings = args.settings
     if settings.switch_interval_ms is not None:
         sys.setswitchinterval(settings.switch_interval_ms / 1000)
@@ -115,6 +122,9 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
     writer.emit(
         protocol.STARTED, machine=machine.to_dict(), settings=settings.to_dict(), target_url=args.target_url
     )
+    meter = Meter()  # after STARTED, so the calibration adds nothing to the worker's start-up
+    meter.start()
+    sent = 0
     for repeat in range(settings.repeats):
         for mode in settings.modes:
             origins: list[float] = []
@@ -132,10 +142,18 @@ def run(args: WorkerArgs, writer: EventWriter) -> None:
                 return check(mode, span)
 
             result = run_mode(mode, repeat, plan, on_span, on_start, checked)
+            meter.mark()
             writer.emit(
-                protocol.MODE_FINISHED, mode=mode, repeat=repeat, origin=origins[0], run=result.to_dict()
+                protocol.MODE_FINISHED,
+                mode=mode,
+                repeat=repeat,
+                origin=origins[0],
+                run=result.to_dict(),
+                calibration_ms=meter.calibrations[sent:],
             )
-    writer.emit(protocol.DONE, interpreter=interpreter_state())
+            sent = len(meter.calibrations)
+    steadiness = meter.finish(calibrate_now=False)
+    writer.emit(protocol.DONE, interpreter=interpreter_state(), steadiness=steadiness.to_dict())
 
 
 def main(

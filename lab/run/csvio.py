@@ -38,6 +38,13 @@ from lab.core.machine_columns import (
     machine_values,
 )
 from lab.core.records import MAX_COUNT
+from lab.core.steadiness import Steadiness
+from lab.core.steadiness_columns import (
+    STEADINESS_COLUMNS,
+    STEADINESS_NAMES,
+    build_steadiness,
+    steadiness_values,
+)
 from lab.engine.results import SCHEMA_VERSION, STATUSES, ModeSummary, RunResult, run_listing
 from lab.engine.settings import DEFAULT_XRAY_HZ, MAX_REPEATS, MODES, RunSettings
 from lab.engine.spans import TaskSpan
@@ -64,6 +71,7 @@ class ImportedRun:
     schema_version: int = SCHEMA_VERSION
     interpreter: RunInterpreter | None = None
     series: str | None = None
+    steadiness: Steadiness | None = None  # the verdict and figures, without the calibrations
 
     @property
     def lab(self) -> str:
@@ -159,6 +167,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("max_body_bytes", "int"),
     ("target_url", "text?"),
     *V2_RUN_COLUMNS,
+    *STEADINESS_COLUMNS,  # optional on import: files from before the steadiness meter lack them
     ("mode", "text?"),
     ("repeats_run", "int?"),
     ("seconds", "float?"),
@@ -183,7 +192,9 @@ MODE_COLUMNS: tuple[str, ...] = COLUMN_NAMES[
 ]
 RUN_COLUMNS: tuple[str, ...] = tuple(name for name in COLUMN_NAMES if name not in MODE_COLUMNS)
 V2_ONLY: frozenset[str] = frozenset(name for name, _ in (*V2_RUN_COLUMNS, *V2_MODE_COLUMNS))
-V1_COLUMN_NAMES: tuple[str, ...] = tuple(name for name in COLUMN_NAMES if name not in V2_ONLY)
+V1_COLUMN_NAMES: tuple[str, ...] = tuple(
+    name for name in COLUMN_NAMES if name not in V2_ONLY and name not in STEADINESS_NAMES
+)
 # Version 1 files (written before interpreters, the function workload and the X-ray) still import:
 # their runs get the defaults of the columns they lack.
 V1_DEFAULTS: dict[str, Any] = {
@@ -253,6 +264,7 @@ def run_values(run: Run) -> dict[str, Any]:
         "interpreter_path": interpreter.path if interpreter else None,
         "interpreter_gil_enabled": interpreter.gil_enabled if interpreter else None,
         "series": run.series,
+        **steadiness_values(run.steadiness),
         **machine_values(machine),
         "message": run.message,
     }
@@ -304,6 +316,9 @@ def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
     for name, kind in COLUMNS:
         if version == "1" and name in V2_ONLY:
             continue
+        if name in STEADINESS_NAMES and name not in raw:
+            values[name] = None
+            continue
         try:
             values[name] = parse_value(kind, raw[name])
         except BadValue as exc:
@@ -341,6 +356,7 @@ def build_run(rows: list[Row]) -> ImportedRun:
         created=created,
         interpreter=build_interpreter(first),
         series=values["series"],
+        steadiness=build_steadiness(values),
     )
 
 

@@ -8,6 +8,7 @@ one tidy CSV of `lab.run.csvio`.
 from __future__ import annotations
 
 from lab.core.machine import machine_lines
+from lab.core.steadiness import Steadiness
 from lab.engine.results import RunResult
 from lab.run.takeaway import takeaway
 from lab.run.verdict import verdict
@@ -27,6 +28,8 @@ def to_table(result: RunResult) -> str:
         lines.append(f"Interpreter {result.interpreter.describe()} · {result.interpreter.path}")
     if settings.switch_interval_ms is not None:
         lines.append(f"Switch interval {settings.switch_interval_ms:g} ms")
+    if result.steadiness is not None:
+        lines.append(steadiness_line(result.steadiness))
     header = f"{'mode':<18} {'seconds':>9} {'min–max':>15} {'speedup':>8} {'CPU s':>8} {'cores busy':>10} "
     header += f"{'start-up':>9} {'workers':>7} {'ok':>5} {'failed':>6}"
     lines += ["", header, "-" * len(header)]
@@ -56,6 +59,17 @@ def to_table(result: RunResult) -> str:
     lines += ["", "Takeaway:", *(f"  - {line}" for line in takeaway(result))]
     lines += ["", *machine_lines(result.machine)]
     return "\n".join(lines) + "\n"
+
+
+def steadiness_line(steadiness: Steadiness) -> str:
+    """The machine's steadiness in one line: the verdict, then the figures it rests on."""
+    figures = [f"speed change {steadiness.speed_change:.0%}"]
+    if steadiness.others_busy_cores is not None:
+        figures.append(f"other work {steadiness.others_busy_cores:.1f} cores busy")
+    if steadiness.steal is not None:
+        figures.append(f"steal {steadiness.steal:.0%}")
+    verdict = "steady" if steadiness.steady else "NOT steady"
+    return f"Machine     {verdict} during the run ({', '.join(figures)})"
 
 
 def verdict_lines(result: RunResult) -> list[str]:

@@ -73,6 +73,7 @@ POINT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("failed", "int?"),
     ("error", "text?"),
     ("interpreter_gil_enabled", "bool?"),
+    ("steady", "bool?"),  # the machine's steadiness over the point's rounds; absent from older files
 )
 DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("speedup", "float?"),
@@ -94,7 +95,8 @@ COLUMN_NAMES: tuple[str, ...] = tuple(COLUMN_TYPES)
 SHARED_COLUMNS: tuple[str, ...] = tuple(
     name for name, _ in (*SWEEP_COLUMNS, *MACHINE_COLUMNS, ("message", "text?"))
 )
-OPTIONAL_POINT_COLUMNS = frozenset({"error", "interpreter_gil_enabled"})
+OPTIONAL_POINT_COLUMNS = frozenset({"error", "interpreter_gil_enabled", "steady"})
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(name for name in COLUMN_NAMES if name != "steady")
 
 
 # Sweep files written before every CSV named its lab had no `lab` column.
@@ -169,6 +171,7 @@ def point_values(sweep: SweepResult, point: SweepPoint, line: LineFit) -> dict[s
         "failed": point.failed,
         "error": point.error,
         "interpreter_gil_enabled": point.gil_enabled,
+        "steady": point.steady,
         "speedup": sweep.speedup(point),
         "efficiency": sweep.efficiency(point),
         "serial_fraction": fit.serial_fraction if trusted else None,
@@ -189,12 +192,12 @@ def parse_cells(line: int, raw: dict[str, str]) -> dict[str, Any]:
             f"line {line}: the sweep CSV has schema version {version[:20]!r}, "
             f"this GIL Lab reads {SWEEP_CSV_SCHEMA_VERSION}"
         )
-    return parse_row(line, raw, dict(COLUMNS))
+    return parse_row(line, {"steady": "", **raw}, dict(COLUMNS))
 
 
 def from_csv(text: str | bytes) -> list[SweepResult]:
     """Every sweep of a CSV written by `to_csv`, or ResultsFormatError; never a part of one."""
-    rows = read_table(as_text(text), COLUMN_NAMES, parse_cells, what="GIL Lab sweep", legacy=LEGACY)
+    rows = read_table(as_text(text), REQUIRED_COLUMNS, parse_cells, what="GIL Lab sweep", legacy=LEGACY)
     return [build_sweep(group) for group in group_by_run(rows)]
 
 
@@ -292,6 +295,7 @@ def build_point(row: Row) -> SweepPoint:
         failed=values["failed"],
         error=values["error"],
         gil_enabled=values["interpreter_gil_enabled"],
+        steady=values["steady"],
     )
     problem = point_problem(point)
     check(line, problem is None, str(problem))

@@ -80,6 +80,12 @@ the error comes out larger than it is (about 2× at k = 5), never smaller.
 Either way σ is floored at SPREAD_FLOOR (1 %) of the median: a single repeat,
 or repeats that happen to agree, would otherwise get infinite weight, and a
 shared machine is rarely repeatable to better than 1 % anyway.
+A point taken while the machine was not steady (lab.core.steadiness: its
+speed changed, or other work took cores) has its σ multiplied by
+UNSTEADY_SIGMA_SCALE (3, so a ninth of the weight): its spread understates
+its error, because every repeat may have run on a slowed or shared core
+alike. It stays in the fit, weighted down, rather than dropped: a sweep on a
+busy laptop would otherwise have nothing left to fit.
 We minimise the weighted sum of squares
 
     χ²(s, τ) = Σ ((T_i − τ · g_i(s)) / σ_i)²
@@ -148,6 +154,7 @@ MODELS: tuple[Model, ...] = ("amdahl", "gustafson")
 QUALITIES: tuple[Quality, ...] = ("good", "rough", "poor")
 
 SPREAD_FLOOR = 0.01
+UNSTEADY_SIGMA_SCALE = 3.0
 """A point's σ is at least this fraction of its median seconds."""
 DIP_ROUGH = 0.05
 FALL_POOR = 0.20
@@ -232,6 +239,7 @@ class ScalingPoint:
     seconds_min: float
     seconds_max: float
     repeats: int | None = None
+    steady: bool | None = None  # whether the machine was steady while it ran; None: unknown
 
     def __post_init__(self) -> None:
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
@@ -262,7 +270,8 @@ class ScalingPoint:
             k = self.repeats
             expected_range = 2 * NormalDist().inv_cdf((k - 0.375) / (k + 0.25))
             sigma = spread / expected_range * math.sqrt(math.pi / (2 * k))
-        return max(sigma, SPREAD_FLOOR * self.seconds)
+        sigma = max(sigma, SPREAD_FLOOR * self.seconds)
+        return sigma * UNSTEADY_SIGMA_SCALE if self.steady is False else sigma
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -271,17 +280,19 @@ class ScalingPoint:
             "seconds_min": self.seconds_min,
             "seconds_max": self.seconds_max,
             "repeats": self.repeats,
+            "steady": self.steady,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScalingPoint:
-        repeats = data.get("repeats")
+        repeats, steady = data.get("repeats"), data.get("steady")
         return cls(
             workers=int(data["workers"]),
             seconds=float(data["seconds"]),
             seconds_min=float(data["seconds_min"]),
             seconds_max=float(data["seconds_max"]),
             repeats=None if repeats is None else int(repeats),
+            steady=None if steady is None else bool(steady),
         )
 
 

@@ -58,6 +58,7 @@ class SweepPoint:
     failed: int = 0
     error: str | None = None
     gil_enabled: bool | None = None
+    steady: bool | None = None  # False when any round ran on an unsteady machine; None: unknown
 
     @property
     def clean(self) -> bool:
@@ -65,7 +66,9 @@ class SweepPoint:
         return self.failed == 0 and self.error is None and self.seconds_min > 0
 
     def scaling_point(self) -> ScalingPoint:
-        return ScalingPoint(self.workers, self.seconds, self.seconds_min, self.seconds_max, self.repeats)
+        return ScalingPoint(
+            self.workers, self.seconds, self.seconds_min, self.seconds_max, self.repeats, self.steady
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,11 +85,12 @@ class SweepPoint:
             "failed": self.failed,
             "error": self.error,
             "gil_enabled": self.gil_enabled,
+            "steady": self.steady,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SweepPoint:
-        gil = data.get("gil_enabled")
+        gil, steady = data.get("gil_enabled"), data.get("steady")
         error = data.get("error")
         return checked_point(
             cls(
@@ -103,6 +107,7 @@ class SweepPoint:
                 failed=int(data["failed"]),
                 error=None if error is None else str(error),
                 gil_enabled=None if gil is None else bool(gil),
+                steady=None if steady is None else bool(steady),
             )
         )
 
@@ -129,9 +134,20 @@ def checked_point(point: SweepPoint) -> SweepPoint:
 
 
 def merge_point(
-    mode: str, interpreter: str, workers: int, tasks: int, runs: Sequence[ModeRun], gil: Sequence[bool]
+    mode: str,
+    interpreter: str,
+    workers: int,
+    tasks: int,
+    runs: Sequence[ModeRun],
+    gil: Sequence[bool],
+    steady: Sequence[bool] = (),
 ) -> SweepPoint:
-    """A point from its rounds' runs of one mode (each round ran it once, at this worker count)."""
+    """A point from its rounds' runs of one mode (each round ran it once, at this worker count).
+
+    `steady` holds each round's steadiness verdict, where it was measured: the
+    point is unsteady when any round was.
+    """
+
     errors = [run.error for run in runs if run.error]
     return SweepPoint(
         mode=mode,
@@ -147,6 +163,7 @@ def merge_point(
         failed=sum(run.failed for run in runs),
         error=errors[0] if errors else None,
         gil_enabled=any(gil) if gil else None,
+        steady=all(steady) if steady else None,
     )
 
 

@@ -132,9 +132,12 @@ class Sweep(SequenceRun[SweepResult, SweepStep, Experiment]):
         """What was measured so far: every point with at least one round, and how the sweep ended."""
         runs = self._runs()
         gil: dict[tuple[int, int], list[bool]] = {}
+        steady: dict[tuple[int, int], list[bool]] = {}
         for step, result in self.finished:
             if result.interpreter is not None:
                 gil.setdefault((step.python, step.workers), []).append(result.interpreter.gil_enabled)
+            if result.steadiness is not None:
+                steady.setdefault((step.python, step.workers), []).append(result.steadiness.steady)
         points: list[SweepPoint] = []
         for mode in self.settings.base.modes:
             for python, label in enumerate(self.labels):
@@ -143,7 +146,15 @@ class Sweep(SequenceRun[SweepResult, SweepStep, Experiment]):
                     if rounds:
                         tasks = self.settings.tasks_at(count)
                         points.append(
-                            merge_point(mode, label, count, tasks, rounds, gil.get((python, count), []))
+                            merge_point(
+                                mode,
+                                label,
+                                count,
+                                tasks,
+                                rounds,
+                                gil.get((python, count), []),
+                                steady.get((python, count), []),
+                            )
                         )
         machine = (
             self.finished[0][1].machine if self.finished else current_machine(self.settings.base.start_method)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 from factories import failed_http_result, repeated_result, sha256_result, sleep_result, squares_result
@@ -14,6 +16,7 @@ from lab.app.history import (
     modes_table,
     remove_run,
 )
+from lab.core.steadiness import judge
 from lab.engine.results import RunResult
 from lab.run.csvio import Run, from_csv, to_csv
 
@@ -99,3 +102,10 @@ def test_import_csv_adds_new_runs_and_counts_them() -> None:
     assert len(history) == 1
     again, added_again = import_any_csv(updated, text)
     assert added_again == 0 and again == updated
+
+
+def test_history_table_marks_a_run_taken_on_an_unsteady_machine() -> None:
+    unsteady = replace(squares_result(), steadiness=judge((2.0, 2.62), 0.1, 0.0))
+    steady = replace(sha256_result(), steadiness=judge((2.0, 2.0), 0.1, 0.0))
+    table = history_table([unsteady, steady])
+    assert list(table["status"]) == ["complete, machine not steady", "complete"]

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from timing_tries import until_good
+from timing_tries import points_steadiness, until_good
 
+from lab.core.steadiness import Steadiness
 from lab.sweep import csvio as sweep_csv
 from lab.sweep.results import SweepResult
 
@@ -52,7 +53,10 @@ def test_threads_fit_a_serial_fraction_near_one_and_processes_near_zero_on_this_
         fractions = serial_fractions(json.loads(out.stdout))
         return fractions.get("threads", 0) > 0.7 and fractions.get("processes", 1) < 0.25
 
-    tries = until_good(sweep, good)
+    def steadiness(out: subprocess.CompletedProcess[str]) -> Steadiness | None:
+        return points_steadiness([point.get("steady") for point in json.loads(out.stdout)["points"]])
+
+    tries = until_good(sweep, good, steadiness=steadiness)
     out = tries[-1]
     seen = [serial_fractions(json.loads(each.stdout)) for each in tries]
     data = json.loads(out.stdout)
@@ -66,7 +70,7 @@ def test_threads_fit_a_serial_fraction_near_one_and_processes_near_zero_on_this_
         ("processes", 4),
     ]
     assert all(p["tasks"] == 4 and p["repeats"] == 3 for p in data["points"])
-    assert good(out), f"serial fractions of every try on this noisy machine: {seen}"
+    assert good(out), f"serial fractions of every try: {seen}; {tries.report}"
 
 
 @pytest.mark.usefixtures("no_leftover_processes")

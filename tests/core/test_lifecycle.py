@@ -76,3 +76,30 @@ def test_a_with_block_starts_the_run_and_closes_it_when_an_exception_leaves() ->
         assert entered is run and run.starts == 1
         raise RuntimeError("the page was stopped")
     assert run.closes == 1
+
+
+def test_every_lab_run_is_metered_from_the_callers_side_without_a_change_to_the_lab(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [0.0]
+    monkeypatch.setattr("lab.core.lifecycle.time.monotonic", lambda: clock[0])
+    run = Scripted(["a", "b", "c", "d"])
+    assert run.steadiness is None
+    run.start()
+    assert run._meter is not None and len(run._meter.calibrations) == 1
+    run.poll()  # within the first second: no calibration
+    clock[0] = 1.5
+    run.poll()  # a second later: one more
+    assert len(run._meter.calibrations) == 2
+    run.wait()
+    assert run.steadiness is not None
+    assert len(run.steadiness.calibration_ms) == 3  # at start, after a second of polls, at the end
+    first = run.steadiness
+    run.close()
+    assert run.steadiness is first  # closing again keeps the verdict
+
+
+def test_a_run_closed_before_it_started_has_no_steadiness() -> None:
+    run = Scripted(["a"])
+    run.close()
+    assert run.steadiness is None

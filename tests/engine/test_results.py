@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import current_machine
+from lab.core.steadiness import judge
 from lab.engine.results import SCHEMA_VERSION, ModeRun, RunResult, TaskSpan
 from lab.engine.settings import RunSettings
 
@@ -112,3 +114,13 @@ def test_no_speedup_is_claimed_against_or_for_a_mode_that_lost_tasks() -> None:
     )
     assert reversed_order.speedup("threads") == 1.0
     assert reversed_order.speedup("processes") is None
+
+
+def test_the_runs_steadiness_round_trips_and_a_file_without_it_still_loads() -> None:
+    steadiness = judge((2.0, 2.62, 2.1), others_busy_cores=0.2, steal=0.0)
+    result = replace(sample(), steadiness=steadiness)
+    data = json.loads(result.to_json())
+    assert data["steadiness"]["steady"] is False and data["steadiness"]["calibration_ms"] == [2.0, 2.62, 2.1]
+    assert RunResult.from_json(result.to_json()) == result
+    del data["steadiness"]
+    assert RunResult.from_dict(data).steadiness is None

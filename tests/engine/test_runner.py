@@ -48,6 +48,29 @@ def test_a_run_streams_events_in_order_and_returns_its_result() -> None:
     assert result.machine.usable_cores > 0
 
 
+def test_the_worker_calibrates_before_the_first_mode_and_after_each_repeat_and_reports_its_steadiness() -> (
+    None
+):
+    settings = RunSettings.create("squares", tasks=2, size=10_000, modes="batch,threads", repeats=2)
+    events: list[dict] = []
+    result = run_experiment(settings, events.append)
+    calibrations = [
+        ms for event in events if event["event"] == "mode_finished" for ms in event["calibration_ms"]
+    ]
+    # one before the first mode, one after each repeat of each, never inside one
+    assert [len(event["calibration_ms"]) for event in events if event["event"] == "mode_finished"] == [
+        2,
+        1,
+        1,
+        1,
+    ]
+    assert all(ms > 0 for ms in calibrations)
+    done = events[-1]
+    assert done["event"] == "done" and done["steadiness"]["calibration_ms"] == calibrations
+    assert result.steadiness is not None and list(result.steadiness.calibration_ms) == calibrations
+    assert result.steadiness.steady == (result.steadiness.reason is None)
+
+
 def test_progress_counts_tasks_per_mode() -> None:
     settings = RunSettings.create("sleep", tasks=3, size=10, modes="batch,threads")
     with Experiment(settings) as experiment:

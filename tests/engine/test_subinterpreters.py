@@ -227,7 +227,7 @@ def test_two_workers_run_pure_python_loops_clearly_faster_than_one(version: str,
 
     tries = until_good(one_then_two, lambda found: found[0] > 1.3)
     rounded = [(round(ratio, 2), round(busy, 2)) for ratio, busy in tries]
-    report = f"(1 worker / 2 workers, cores the 2 kept busy) per try: {rounded}"
+    report = f"(1 worker / 2 workers, cores the 2 kept busy) per try: {rounded}; {tries.report}"
     assert max(busy for _, busy in tries) > 1.5, f"two GILs keep two cores busy; {report}"
     assert max(ratio for ratio, _ in tries) > 1.15, f"two loops at once finish sooner; {report}"
 

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from lab.app.history import import_any_csv
 from lab.core.errors import ResultsFormatError
+from lab.core.steadiness import judge
+from lab.core.steadiness_columns import STEADINESS_NAMES
 from lab.engine.results import RunResult
 from lab.run.csvio import COLUMN_NAMES, ImportedRun, Run, from_csv, to_csv
 
@@ -304,3 +306,26 @@ def test_a_corrupted_cell_is_rejected_or_round_trips(row: int, column: str, valu
 @given(cut=st.integers(min_value=0, max_value=len(GOOD)))
 def test_a_truncated_file_is_rejected_or_round_trips(cut: int) -> None:
     assert_import_is_all_or_nothing(GOOD[:cut])
+
+
+def test_the_runs_steadiness_is_in_its_csv_columns_and_comes_back() -> None:
+    unsteady = judge((2.0, 2.62, 2.1), others_busy_cores=0.2, steal=0.0)
+    text = to_csv([replace(squares_result(), steadiness=unsteady), sha256_result(run_id="sha01")])
+    rows = csv_rows(text)
+    assert rows[0]["steady"] == "False" and rows[0]["steadiness_reason"].startswith("the machine's speed")
+    assert rows[-1]["steady"] == ""  # not measured: empty, not invented
+    first, second = from_csv(text)
+    assert first.steadiness == replace(unsteady, calibration_ms=())
+    assert second.steadiness is None
+    assert to_csv([first, second]) == text
+
+
+def test_a_csv_from_before_the_steadiness_meter_still_imports() -> None:
+    rows = csv_rows(to_csv([squares_result()]))
+    buffer = io.StringIO()
+    names = [name for name in rows[0] if name not in STEADINESS_NAMES]
+    writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    (run,) = from_csv(buffer.getvalue())
+    assert run.steadiness is None and run.summaries()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from factories import (
     ModeProfile,
     failed_http_result,
@@ -12,8 +14,10 @@ from factories import (
 )
 
 from lab.app.texts import text
+from lab.core.steadiness import judge
 from lab.engine.results import RunResult
 from lab.run.csvio import from_csv, to_csv
+from lab.run.report import to_table
 from lab.run.takeaway import takeaway
 
 
@@ -224,3 +228,24 @@ def test_explainer_covers_the_gil_the_locks_the_rule_and_web_frameworks() -> Non
         "stalls",
     ):
         assert needle in text("gil") + text("web"), needle
+
+
+def test_a_run_on_an_unsteady_machine_says_so_in_one_line_with_the_figure() -> None:
+    unsteady = replace(squares_result(), steadiness=judge((2.0, 2.62, 2.0), 0.1, 0.0))
+    line = about(takeaway(unsteady), "The machine's speed")
+    assert line == (
+        "The machine's speed changed by 31% during this run; compare its ratios with care, or run again."
+    )
+    steady = replace(squares_result(), steadiness=judge((2.0, 2.05), 0.1, 0.0))
+    assert takeaway(steady) == takeaway(squares_result())
+
+
+def test_the_table_report_prints_the_machines_steadiness_and_the_unsteady_line() -> None:
+    unsteady = replace(squares_result(), steadiness=judge((2.0, 2.0), 0.8, 0.0))
+    table = to_table(unsteady)
+    assert (
+        "Machine     NOT steady during the run (speed change 0%, other work 0.8 cores busy, steal 0%)"
+        in table
+    )
+    assert "  - Other work kept 0.8 cores busy during this run; compare its ratios with care" in table
+    assert "Machine     steady" in to_table(replace(squares_result(), steadiness=judge((2.0, 2.0), 0.1, 0.0)))

@@ -443,3 +443,25 @@ def test_a_one_worker_run_that_ran_slow_within_its_wide_spread_does_not_drag_the
     fit = fit_strong(points, 4)
     assert fit.serial_fraction == pytest.approx(0.3, abs=0.01)
     assert fit.points[1].speedup == pytest.approx(1.06 * amdahl_speedup(0.3, 2, 4))
+
+
+def test_a_point_taken_on_an_unsteady_machine_weighs_a_ninth_in_the_fit() -> None:
+    steady = ScalingPoint(2, 1.0, 0.95, 1.05, 5)
+    unsteady = ScalingPoint(2, 1.0, 0.95, 1.05, 5, steady=False)
+    assert unsteady.sigma == pytest.approx(3 * steady.sigma)
+    assert ScalingPoint.from_dict(unsteady.to_dict()) == unsteady
+    assert ScalingPoint.from_dict({k: v for k, v in steady.to_dict().items() if k != "steady"}).steady is None
+    # Amdahl at s = 0.1 on 4 cores, but the 4-worker point ran on a slowed machine and reads 30 % slow:
+    # weighted down, it pulls the fitted serial fraction less than a steady point would.
+    times = {1: 1.0, 2: 0.55, 3: 0.4, 4: 0.325 * 1.3}
+
+    def fitted(steady_at_4: bool | None) -> float:
+        points = [
+            ScalingPoint(n, t, t * 0.99, t * 1.01, 3, steady=steady_at_4 if n == 4 else True)
+            for n, t in times.items()
+        ]
+        found = fit_strong(points, cores=4).serial_fraction
+        assert found is not None
+        return found
+
+    assert abs(fitted(False) - 0.1) < abs(fitted(True) - 0.1)

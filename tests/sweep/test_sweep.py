@@ -19,11 +19,13 @@ from typing import Any, cast
 
 import pytest
 from factories import make_machine
-from timing_tries import until_good
+from timing_tries import points_steadiness, until_good
 
+from lab.app.charts.scaling import scaling_figure
 from lab.core.errors import InvalidSettings, OverBudget, ResultsFormatError
 from lab.core.events import Event
 from lab.core.interpreters import Interpreter, RunInterpreter
+from lab.core.steadiness import judge
 from lab.engine import protocol
 from lab.engine.results import ModeRun, RunResult
 from lab.engine.runner import ModeProgress
@@ -613,10 +615,11 @@ def test_public_mode_refuses_a_visitors_own_function_in_a_sweep() -> None:
 
 def first_good(run: Callable[[], SweepResult], good: Callable[[SweepResult], bool]) -> SweepResult:
     """The first good sweep of up to five on quiet cores (the last one when none is)."""
-    tries = until_good(run, good)
+    tries = until_good(run, good, steadiness=lambda r: points_steadiness([p.steady for p in r.points]))
     if not good(tries[-1]):
         print(
-            f"noisy sweeps: {[[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]}"
+            f"noisy sweeps: {[[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]}; "
+            + tries.report
         )
     return tries[-1]
 
@@ -684,3 +687,52 @@ def test_weak_scaling_keeps_processes_efficient_and_halves_gil_bound_threads() -
     assert [p.tasks for p in result.line_points("threads", result.interpreters[0])] == [2, 4]
     assert efficiency_at_two(result, "processes") > 0.7
     assert efficiency_at_two(result, "threads") < 0.7
+
+
+# --- steadiness --------------------------------------------------------------------------------------
+
+
+def test_a_point_whose_round_ran_on_an_unsteady_machine_is_unsteady_and_drawn_hollow() -> None:
+    settings = sweep_settings(workers="1,2", repeats=2)
+    steps = settings.steps()
+    unsteady_step = next(i for i, step in enumerate(steps) if step.workers == 2)
+
+    class Metered(FakeExperiment):
+        def result(self) -> RunResult:
+            index = made.index(self)
+            calibrations = (2.0, 3.0) if index == unsteady_step else (2.0, 2.02)
+            return replace(super().result(), steadiness=judge(calibrations, 0.0, 0.0))
+
+    made: list[Metered] = []
+
+    def make(run_settings: RunSettings, **kwargs: Any) -> Metered:
+        experiment = Metered(run_settings, round_=steps[len(made)].round, timing=gil_model, **kwargs)
+        made.append(experiment)
+        return experiment
+
+    result = run_to_end(Sweep(settings, [interpreter("3.11")], experiment=cast(Any, make)))
+    steady = {(point.mode, point.workers): point.steady for point in result.points}
+    assert steady == {
+        ("threads", 1): True,
+        ("threads", 2): False,
+        ("processes", 1): True,
+        ("processes", 2): False,
+    }
+    again = SweepResult.from_json(result.to_json())
+    assert [point.steady for point in again.points] == [point.steady for point in result.points]
+    (imported,) = sweep_csv.from_csv(sweep_csv.to_csv([result]))
+    assert [point.steady for point in imported.points] == [point.steady for point in result.points]
+    figure = scaling_figure(result)
+    symbols = [list(trace.marker.symbol) for trace in figure.data if trace.mode == "lines+markers"]
+    assert symbols and all(row[-1].endswith("-open") and not row[0].endswith("-open") for row in symbols)
+
+
+def test_a_sweep_csv_from_before_the_steadiness_meter_still_imports() -> None:
+    result = run_to_end(fake_sweep(sweep_settings(workers="1,2", repeats=2))[0])
+    rows = list(csv.DictReader(io.StringIO(sweep_csv.to_csv([result]))))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, [name for name in rows[0] if name != "steady"], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    (imported,) = sweep_csv.from_csv(buffer.getvalue())
+    assert all(point.steady is None for point in imported.points) and imported.points

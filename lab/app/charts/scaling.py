@@ -77,7 +77,8 @@ def measured_traces(
         "x": workers,
         "mode": "lines+markers",
         "line": {"color": colour, "width": 2.5},
-        "marker": {"size": 10, "symbol": symbol, "color": colour},
+        # a point taken on an unsteady machine is drawn hollow (and weighs less in the fit)
+        "marker": {"size": 10, "symbol": [marker_symbol(symbol, point) for point in points], "color": colour},
         "legendgroup": name,
         "hovertext": hover,
         "hoverinfo": "text",
@@ -119,6 +120,11 @@ def whiskers(below: list[float], above: list[float], colour: str) -> dict[str, o
     }
 
 
+def marker_symbol(symbol: str, point: SweepPoint) -> str:
+    """The line's symbol, hollow for a point taken while the machine was not steady."""
+    return f"{symbol}-open" if point.steady is False else symbol
+
+
 def hover_text(result: SweepResult, point: SweepPoint) -> str:
     span = result.speedup_range(point)
     spread = f" ({span[0]:.2f}–{span[1]:.2f})" if span and point.repeats > 1 else ""
@@ -128,6 +134,7 @@ def hover_text(result: SweepResult, point: SweepPoint) -> str:
         f"speedup {result.speedup(point) or 0:.2f}×{spread}<br>"
         f"efficiency {result.efficiency(point) or 0:.0%}<br>"
         f"median {point.seconds:.3f} s of {point.repeats} round(s) · {point.cores_busy:.2f} cores busy"
+        + ("<br>machine not steady: weighted down in the fit" if point.steady is False else "")
     )
 
 
