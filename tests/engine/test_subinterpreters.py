@@ -6,7 +6,8 @@ skips and says so. The tests themselves may run under a Python without
 subinterpreters with their own GIL (3.11). The
 functions the pool calls live in a module written to a temporary folder that
 the child adds to `sys.path` at run time, as the worker adds the repo: a
-subinterpreter sees it only if the pool hands its `sys.path` over.
+subinterpreter sees it only if the pool hands its `sys.path` over. Those
+child runs are `slow`; the refusal under a Python without the pool is not.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from lab.core.errors import InvalidSettings
 from lab.core.interpreters import Interpreter, discover
 from lab.core.procs import REPO_ROOT
 from lab.engine.subinterpreters import available, run_calls
-
-pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
 
 # Discovery's names: pyenv's or PATH's 3.12 and 3.13, and the build scripts/build-free-threaded-python makes.
 VERSIONS = ["3.12", "3.13", "3.13t"]
@@ -152,6 +151,7 @@ def run_pool(
     return outcome
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_call_of_a_pure_python_function_comes_back_with_its_result(
     version: str, tmp_path: Path
@@ -163,6 +163,7 @@ def test_every_call_of_a_pure_python_function_comes_back_with_its_result(
     assert outcome["results"] == {index: sum(i * i for i in range(size)) for index, size in enumerate(sizes)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_an_exception_in_a_call_is_reported_on_one_line_for_that_call_only(
     version: str, tmp_path: Path
@@ -172,6 +173,7 @@ def test_an_exception_in_a_call_is_reported_on_one_line_for_that_call_only(
     assert outcome["results"] == {0: 0, 1: 1, 3: 3, 4: 4}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_module_that_cannot_be_imported_is_the_reported_error_of_each_call(
     version: str, tmp_path: Path
@@ -185,6 +187,7 @@ def test_a_module_that_cannot_be_imported_is_the_reported_error_of_each_call(
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_hashlib_and_both_clocks_work_in_a_subinterpreter_and_the_process_exits_cleanly(
     version: str, tmp_path: Path
@@ -197,6 +200,7 @@ def test_hashlib_and_both_clocks_work_in_a_subinterpreter_and_the_process_exits_
         assert span["cpu"] > 0 and span["wall"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_no_more_workers_start_than_there_are_calls_and_none_outlives_the_pool(
     version: str, tmp_path: Path
@@ -206,6 +210,7 @@ def test_no_more_workers_start_than_there_are_calls_and_none_outlives_the_pool(
     assert outcome["interpreters_alive"] == 1  # the main interpreter only
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_failing_callback_is_raised_to_the_caller_and_every_subinterpreter_is_destroyed(
     version: str, tmp_path: Path
@@ -216,12 +221,14 @@ def test_a_failing_callback_is_raised_to_the_caller_and_every_subinterpreter_is_
     assert outcome["interpreters_alive"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_zero_workers_is_refused(version: str, tmp_path: Path) -> None:
     outcome = run_pool(version, tmp_path, "sum_of_squares", [[10]], workers=0)
     assert outcome["raised"] == "InvalidSettings: subinterpreter workers must be at least 1, not 0"
 
 
+@pytest.mark.slow
 @pytest.mark.timing
 @pytest.mark.parametrize("version", VERSIONS)
 def test_two_workers_run_pure_python_loops_clearly_faster_than_one(version: str, tmp_path: Path) -> None:
