@@ -81,7 +81,7 @@ def synthetic(gil: bool = True, **overrides: Any) -> ConvoyResult:
     )
     interpreter = RunInterpreter(
         name="3.11" if gil else "3.13t",
-        version="3.11.9" if gil else "3.13.5",
+        version="3.11.9" if gil else "3.13.3",
         implementation="CPython",
         free_threaded=not gil,
         gil_enabled=gil,

@@ -132,7 +132,7 @@ class FakeExperiment:
             runs=tuple(self.runs()),
             status=self.status or "cancelled",
             message="the experiment's process ended early" if self.crash else None,
-            interpreter=RunInterpreter(self.interpreter.name, "3.13.0", "CPython", False, True, "/p"),
+            interpreter=RunInterpreter(self.interpreter.name, "3.13.2", "CPython", False, True, "/p"),
         )
 
 
