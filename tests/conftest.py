@@ -2,8 +2,10 @@
 
 The tiers are markers (declared in pyproject.toml, --strict-markers): tests
 under tests/browser/ are `browser` (and the load test `load`); a module that
-runs real experiments says `slow` or `web` in its own `pytestmark`; `make
-check` runs what no tier marks.
+runs real experiments says `slow` or `web` in its own `pytestmark`, or on each
+such test when the module also holds pure ones; `make check` runs what no tier
+marks. `pythons` is not a tier: it names the one test of this machine's real
+Pythons, which runs in `make check` and skips, saying why, where there are none.
 """
 
 from __future__ import annotations

@@ -119,10 +119,19 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.group().split(".")) if match else ()
 
 
-def discover(env: Mapping[str, str] | None = None, timeout_s: float = PROBE_TIMEOUT_S) -> list[Interpreter]:
-    """Every Python found on this machine, probed at once: usable ones first, then unusable ones."""
+def discover(
+    env: Mapping[str, str] | None = None,
+    timeout_s: float = PROBE_TIMEOUT_S,
+    *,
+    server: str | None = sys.executable,
+) -> list[Interpreter]:
+    """Every Python found on this machine, probed at once: usable ones first, then unusable ones.
+
+    `server` is the Python the app runs on (None: none); tests pass a fake one
+    to see discovery whole without depending on the Python that runs them.
+    """
     env = os.environ if env is None else env
-    candidates = candidate_paths(env)
+    candidates = candidate_paths(env, server=server)
     with ThreadPoolExecutor(max_workers=max(1, len(candidates))) as pool:
         probed = list(pool.map(lambda found: _probe(found[0], found[1], timeout_s, env), candidates))
     return named(probed)
@@ -203,7 +212,9 @@ def public_choices(
     return [found for found in interpreters if found.usable and file_identity(found.path) in allowed]
 
 
-def candidate_paths(env: Mapping[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+def candidate_paths(
+    env: Mapping[str, str], *, server: str | None = sys.executable
+) -> list[tuple[str, tuple[str, ...]]]:
     """Each distinct Python file once, as (path, sources), the path from the most trusted source.
 
     Duplicates are the rule (a venv's link, `python3` -> `python3.12`, hard
@@ -211,8 +222,8 @@ def candidate_paths(env: Mapping[str, str]) -> list[tuple[str, tuple[str, ...]]]
     """
     home = Path(env.get("HOME") or Path.home())
     found: list[tuple[str, str]] = []
-    if sys.executable:
-        found.append((sys.executable, "server"))
+    if server:
+        found.append((server, "server"))
     for listed in map(str, config.paths(env, config.PYTHONS)):
         if listed:
             found.append((os.path.abspath(Path(listed).expanduser()), "GIL_LAB_PYTHONS"))

@@ -25,7 +25,7 @@ def under(name: str, gil: str | None, batch_s: float, threads_s: float) -> RunRe
     profiles = {**PROFILES, "batch": ModeProfile((batch_s,), 1.0), "threads": ModeProfile((threads_s,), 1.0)}
     run = make_result("squares", profiles)
     free_threaded = name.endswith("t")
-    interpreter = RunInterpreter(name, "3.13.5", "CPython", free_threaded, gil != "off", f"/py/{name}", gil)
+    interpreter = RunInterpreter(name, "3.13.3", "CPython", free_threaded, gil != "off", f"/py/{name}", gil)
     return replace(run, settings=replace(run.settings, python=name, gil=gil), interpreter=interpreter)
 
 

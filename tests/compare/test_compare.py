@@ -63,7 +63,7 @@ class FakeExperiment:
     def result(self) -> RunResult:
         base = squares_result()
         interpreter = RunInterpreter(
-            self.settings.python or "?", "3.13.5", "CPython", True, self.settings.gil != "off", "/x"
+            self.settings.python or "?", "3.13.3", "CPython", True, self.settings.gil != "off", "/x"
         )
         runs = tuple(replace(run, repeat=0) for run in base.runs)
         return replace(base, settings=self.settings, runs=runs, interpreter=interpreter)

@@ -1,4 +1,8 @@
-"""The embedded latency server on aiohttp: the right bytes, after the latency, never one request at a time."""
+"""The embedded latency server on aiohttp: the right bytes, after the latency, never one request at a time.
+
+Every test that starts the server (or the app as a program) is `slow`: child
+processes, the full tier. The checks made before anything starts are not.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,9 @@ from typing import IO
 import psutil
 import pytest
 
-from lab.core.errors import InvalidSettings, LabError, RunFailed
+from lab.core.errors import InvalidSettings, RunFailed
 from lab.core.procs import REPO_ROOT, raise_open_file_limit
-from lab.engine.latency_app import main, zero_body
 from lab.engine.latency_server import EmbeddedServer, read_line
-
-pytestmark = pytest.mark.slow  # child processes: the full tier, not `make check`
 
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 HOST = b"Host: 127.0.0.1\r\n"  # HTTP/1.1 requires it: aiohttp answers 400 without it
@@ -99,6 +100,7 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_get_answers_default_body_after_default_latency(latency_server: EmbeddedServer) -> None:
     answer = ask(latency_server, "/")
     assert answer.status == 200
@@ -108,6 +110,7 @@ def test_get_answers_default_body_after_default_latency(latency_server: Embedded
     assert answer.seconds >= 0.2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("latency_ms, nbytes", [(350, 12_345), (0, 0), (0, 3 * 1024 * 1024 + 17)])
 def test_query_overrides_latency_and_size(
     latency_server: EmbeddedServer, latency_ms: int, nbytes: int
@@ -119,10 +122,12 @@ def test_query_overrides_latency_and_size(
     assert answer.seconds >= latency_ms / 1000
 
 
+@pytest.mark.slow
 def test_zero_latency_override_answers_before_the_default_latency(latency_server: EmbeddedServer) -> None:
     assert ask(latency_server, "/?latency_ms=0").seconds < 0.2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "query, name",
     [
@@ -146,6 +151,7 @@ def test_bad_query_values_get_a_one_line_400(latency_server: EmbeddedServer, que
     assert "\n" not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("nbytes", [268435456, 0])
 def test_head_of_any_size_gets_its_length_and_no_body(latency_server: EmbeddedServer, nbytes: int) -> None:
     answer = ask(latency_server, f"/?latency_ms=0&bytes={nbytes}", method="HEAD")
@@ -154,6 +160,7 @@ def test_head_of_any_size_gets_its_length_and_no_body(latency_server: EmbeddedSe
     assert answer.body == b""
 
 
+@pytest.mark.slow
 def test_head_sends_headers_only_and_keeps_the_connection(raw_connection: socket.socket) -> None:
     stream = raw_connection.makefile("rb")
     raw_connection.sendall(b"HEAD /?latency_ms=0&bytes=5000 HTTP/1.1\r\n" + HOST + b"\r\n")
@@ -163,6 +170,7 @@ def test_head_sends_headers_only_and_keeps_the_connection(raw_connection: socket
     assert stream.readline() == b"HTTP/1.1 200 OK\r\n"
 
 
+@pytest.mark.slow
 def test_keep_alive_answers_two_requests_on_one_connection(raw_connection: socket.socket) -> None:
     stream = raw_connection.makefile("rb")
     for nbytes in (10, 20):
@@ -171,6 +179,7 @@ def test_keep_alive_answers_two_requests_on_one_connection(raw_connection: socke
         assert (status, headers["connection"], len(body)) == (200, "keep-alive", nbytes)
 
 
+@pytest.mark.slow
 def test_pipelined_requests_are_answered_in_order(raw_connection: socket.socket) -> None:
     requests = b"".join(b"GET /?latency_ms=0&bytes=%d HTTP/1.1\r\n%s\r\n" % (n, HOST) for n in (3, 1, 2))
     raw_connection.sendall(requests)
@@ -178,6 +187,7 @@ def test_pipelined_requests_are_answered_in_order(raw_connection: socket.socket)
     assert [len(read_response(stream)[2]) for _ in range(3)] == [3, 1, 2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "request_head",
     [
@@ -193,6 +203,7 @@ def test_connection_close_is_honoured(raw_connection: socket.socket, request_hea
     assert stream.read() == b""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_other_methods_get_405(latency_server: EmbeddedServer, method: str) -> None:
     answer = ask(latency_server, "/", method=method, body=b"payload")
@@ -200,6 +211,7 @@ def test_other_methods_get_405(latency_server: EmbeddedServer, method: str) -> N
     assert answer.headers["allow"] == "GET, HEAD"
 
 
+@pytest.mark.slow
 def test_a_request_body_is_skipped_before_the_next_request(raw_connection: socket.socket) -> None:
     post = b"POST / HTTP/1.1\r\n" + HOST + b"Content-Length: 7\r\n\r\npayload"
     raw_connection.sendall(post + b"GET /health HTTP/1.1\r\n" + HOST + b"\r\n")
@@ -208,18 +220,21 @@ def test_a_request_body_is_skipped_before_the_next_request(raw_connection: socke
     assert read_response(stream)[::2] == (200, b"ok")
 
 
+@pytest.mark.slow
 def test_health_answers_ok_without_the_latency(latency_server: EmbeddedServer) -> None:
     answer = ask(latency_server, "/health")
     assert (answer.status, answer.body) == (200, b"ok")
     assert answer.seconds < 0.2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/missing", "/health/x", "/index.html"])
 def test_other_paths_get_404(latency_server: EmbeddedServer, path: str) -> None:
     answer = ask(latency_server, path)
     assert (answer.status, answer.body) == (404, b"not found")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "request_head",
     [
@@ -256,6 +271,7 @@ async def get_over_a_socket(host: str, port: int, target: str) -> tuple[int, int
         writer.close()
 
 
+@pytest.mark.slow
 def test_thousand_concurrent_requests_are_not_serialised(latency_server: EmbeddedServer) -> None:
     """1,000 requests at 200 ms in under a second: up to 5 tries, since a busy shared host can stall one.
 
@@ -286,10 +302,7 @@ def test_thousand_concurrent_requests_are_not_serialised(latency_server: Embedde
     assert min(tries) < 1.0, f"1,000 requests at 200 ms took {', '.join(f'{t:.2f}' for t in tries)} s"
 
 
-def test_bodies_are_built_once_per_size() -> None:
-    assert zero_body(65536) is zero_body(65536)
-
-
+@pytest.mark.slow
 def test_stop_leaves_no_process_and_can_repeat(no_leftover_processes: None) -> None:
     server = EmbeddedServer(latency_ms=0, nbytes=10).start()
     pid = server.pid
@@ -303,6 +316,7 @@ def test_stop_leaves_no_process_and_can_repeat(no_leftover_processes: None) -> N
         _ = server.base_url
 
 
+@pytest.mark.slow
 def test_stop_after_the_child_died_does_not_raise(no_leftover_processes: None) -> None:
     server = EmbeddedServer(latency_ms=0, nbytes=10).start()
     assert server.pid is not None
@@ -312,6 +326,7 @@ def test_stop_after_the_child_died_does_not_raise(no_leftover_processes: None) -
     server.stop()
 
 
+@pytest.mark.slow
 def test_start_restarts_a_dead_server_and_is_a_no_op_while_alive(no_leftover_processes: None) -> None:
     with EmbeddedServer(latency_ms=0, nbytes=10) as server:
         first_pid, first_port = server.pid, server.port
@@ -324,6 +339,7 @@ def test_start_restarts_a_dead_server_and_is_a_no_op_while_alive(no_leftover_pro
         assert ask(server, "/health").status == 200
 
 
+@pytest.mark.slow
 def test_threads_starting_one_server_together_get_one_child(no_leftover_processes: None) -> None:
     before = {child.pid for child in psutil.Process().children()}
     server = EmbeddedServer(latency_ms=0, nbytes=1)
@@ -337,6 +353,7 @@ def test_threads_starting_one_server_together_get_one_child(no_leftover_processe
         server.stop()
 
 
+@pytest.mark.slow
 def test_context_manager_starts_and_stops(no_leftover_processes: None) -> None:
     with EmbeddedServer(latency_ms=0, nbytes=3) as server:
         pid = server.pid
@@ -347,12 +364,14 @@ def test_context_manager_starts_and_stops(no_leftover_processes: None) -> None:
     assert pid is not None and not psutil.pid_exists(pid)
 
 
+@pytest.mark.slow
 def test_the_child_runs_in_a_process_group_of_its_own(no_leftover_processes: None) -> None:
     with EmbeddedServer(latency_ms=0, nbytes=1) as server:
         assert server.pid is not None
         assert os.getpgid(server.pid) == server.pid != os.getpgid(0)
 
 
+@pytest.mark.slow
 def test_a_child_that_exits_early_is_a_run_failure(no_leftover_processes: None) -> None:
     false = shutil.which("false")
     if false is None:
@@ -369,6 +388,7 @@ def fake_python(tmp_path: Path, script: str) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "script, message",
     [
@@ -392,6 +412,7 @@ def test_a_missing_python_is_a_run_failure() -> None:
         EmbeddedServer(python="/nonexistent/python3").start()
 
 
+@pytest.mark.slow
 def test_a_child_that_never_listens_times_out_and_is_killed(
     tmp_path: Path, no_leftover_processes: None
 ) -> None:
@@ -426,6 +447,7 @@ def start_app(*arguments: str) -> tuple[subprocess.Popen[bytes], int]:
     return child, int(match.group(1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_main_prints_its_address_and_ends_cleanly_on_a_signal(signum: int) -> None:
     child, port = start_app("--port", "0", "--latency-ms", "0", "--bytes", "5")
@@ -440,6 +462,7 @@ def test_main_prints_its_address_and_ends_cleanly_on_a_signal(signum: int) -> No
         child.wait()
 
 
+@pytest.mark.slow
 def test_a_signal_does_not_wait_for_requests_still_sleeping_out_their_latency() -> None:
     child, port = start_app("--port", "0", "--latency-ms", "60000")
     try:
@@ -455,6 +478,7 @@ def test_a_signal_does_not_wait_for_requests_still_sleeping_out_their_latency() 
         child.wait()
 
 
+@pytest.mark.slow
 def test_main_watching_stdin_ends_when_stdin_closes() -> None:
     child, _ = start_app("--port", "0", "--watch-stdin")
     try:
@@ -466,13 +490,7 @@ def test_main_watching_stdin_ends_when_stdin_closes() -> None:
         child.wait()
 
 
-def test_main_reports_a_port_in_use() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        port = taken.getsockname()[1]
-        with pytest.raises(LabError, match=rf"^could not listen on 127\.0\.0\.1:{port}: "):
-            main(port=port)
-
-
+@pytest.mark.slow
 def test_the_module_run_as_a_program_reports_a_port_in_use_in_one_line() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
@@ -485,9 +503,3 @@ def test_the_module_run_as_a_program_reports_a_port_in_use_in_one_line() -> None
     assert done.returncode == 1
     assert done.stdout == b""
     assert re.fullmatch(rf"could not listen on 127\.0\.0\.1:{port}: [^\n]+\n", done.stderr.decode())
-
-
-@pytest.mark.parametrize("port", [-1, 65536])
-def test_main_rejects_a_port_out_of_range(port: int) -> None:
-    with pytest.raises(InvalidSettings, match="port must be a whole number from 0 to 65,535"):
-        main(port=port)

@@ -1,18 +1,24 @@
-"""The subinterpreter pool, run where it exists: children under pyenv's 3.12.1 and 3.13.0 (and 3.13t).
+"""The subinterpreter pool, run where it exists: children under the machine's 3.12, 3.13 and 3.13t.
 
-The tests themselves run under the venv's Python (3.11, no subinterpreters
-with their own GIL), so each drives a child Python that imports the pool. The
+Each test drives a child Python that imports the pool, found by discovery
+(PATH, pyenv, the lab's build); where this machine has no such Python the test
+skips and says so. The tests themselves may run under a Python without
+subinterpreters with their own GIL (3.11). The
 functions the pool calls live in a module written to a temporary folder that
 the child adds to `sys.path` at run time, as the worker adds the repo: a
-subinterpreter sees it only if the pool hands its `sys.path` over.
+subinterpreter sees it only if the pool hands its `sys.path` over. Those
+child runs are `slow`; the refusal under a Python without the pool is not.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +26,12 @@ import pytest
 from timing_tries import until_good
 
 from lab.core.errors import InvalidSettings
+from lab.core.interpreters import Interpreter, discover
 from lab.core.procs import REPO_ROOT
 from lab.engine.subinterpreters import available, run_calls
 
-pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
-
-PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-LAB_CACHE = Path(os.environ.get("GIL_LAB_CACHE") or Path.home() / ".cache" / "gil-lab")
-FREE_THREADED_BUILD = LAB_CACHE / "python-3.13t" / "bin" / "python3.13t"
-# The free-threaded build joins when scripts/build-free-threaded-python has made it.
-VERSIONS = ["3.12.1", "3.13.0"] + (["3.13.5t"] if FREE_THREADED_BUILD.exists() else [])
+# Discovery's names: pyenv's or PATH's 3.12 and 3.13, and the build scripts/build-free-threaded-python makes.
+VERSIONS = ["3.12", "3.13", "3.13t"]
 CHILD_TIMEOUT_S = 120
 
 TASKS = '''
@@ -97,17 +99,29 @@ print(json.dumps(outcome))
 """
 
 
-def python(version: str) -> Path:
-    path = FREE_THREADED_BUILD if version.endswith("t") else PYENV_VERSIONS / version / "bin" / "python3"
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the pool's tests need pyenv's CPython {version}", pytrace=False)
-    return path
+@functools.cache
+def discovered() -> dict[str, Interpreter]:
+    """This machine's usable Pythons by name, discovered once for the module."""
+    return {found.name: found for found in discover() if found.usable}
+
+
+def python(version: str) -> Interpreter:
+    """The discovered Python named `version` with subinterpreters of its own GIL, else a skip saying why."""
+    found = discovered().get(version)
+    if found is None:
+        pytest.skip(
+            f"no CPython {version} on this machine (PATH, pyenv, the lab's build): the pool needs one"
+        )
+    if found.subinterpreters is None:
+        pytest.skip(f"{found.path} ({found.version}) has no subinterpreters with their own GIL")
+    return found
 
 
 def run_pool(
     version: str, tmp_path: Path, function: str, calls: list[list[Any]], workers: int = 2, **request: Any
 ) -> dict[str, Any]:
-    """Run the pool in a child Python `version`; it must exit cleanly (3.12.1 can abort at exit)."""
+    """Run the pool in a child Python `version`; it must exit cleanly (early 3.12s can abort at exit)."""
+    interpreter = python(version)
     tasks_folder = tmp_path / "tasks"
     tasks_folder.mkdir(exist_ok=True)
     (tasks_folder / "pool_tasks.py").write_text(TASKS)
@@ -122,7 +136,7 @@ def run_pool(
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("PYTHON_GIL", None)
     done = subprocess.run(
-        [str(python(version)), "-c", DRIVER, json.dumps(request)],
+        [interpreter.path, "-c", DRIVER, json.dumps(request)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -131,12 +145,13 @@ def run_pool(
     )
     assert done.returncode == 0, f"exit status {done.returncode}: {done.stderr[-2000:]}"
     outcome: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    assert outcome["python"] == version.removesuffix("t")
+    assert outcome["python"] == interpreter.version
     outcome["results"] = {int(index): value for index, value in outcome["results"].items()}
     outcome["errors"] = {int(index): line for index, line in outcome["errors"].items()}
     return outcome
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_call_of_a_pure_python_function_comes_back_with_its_result(
     version: str, tmp_path: Path
@@ -148,6 +163,7 @@ def test_every_call_of_a_pure_python_function_comes_back_with_its_result(
     assert outcome["results"] == {index: sum(i * i for i in range(size)) for index, size in enumerate(sizes)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_an_exception_in_a_call_is_reported_on_one_line_for_that_call_only(
     version: str, tmp_path: Path
@@ -157,6 +173,7 @@ def test_an_exception_in_a_call_is_reported_on_one_line_for_that_call_only(
     assert outcome["results"] == {0: 0, 1: 1, 3: 3, 4: 4}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_module_that_cannot_be_imported_is_the_reported_error_of_each_call(
     version: str, tmp_path: Path
@@ -170,6 +187,7 @@ def test_a_module_that_cannot_be_imported_is_the_reported_error_of_each_call(
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_hashlib_and_both_clocks_work_in_a_subinterpreter_and_the_process_exits_cleanly(
     version: str, tmp_path: Path
@@ -182,6 +200,7 @@ def test_hashlib_and_both_clocks_work_in_a_subinterpreter_and_the_process_exits_
         assert span["cpu"] > 0 and span["wall"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_no_more_workers_start_than_there_are_calls_and_none_outlives_the_pool(
     version: str, tmp_path: Path
@@ -191,6 +210,7 @@ def test_no_more_workers_start_than_there_are_calls_and_none_outlives_the_pool(
     assert outcome["interpreters_alive"] == 1  # the main interpreter only
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_failing_callback_is_raised_to_the_caller_and_every_subinterpreter_is_destroyed(
     version: str, tmp_path: Path
@@ -201,12 +221,14 @@ def test_a_failing_callback_is_raised_to_the_caller_and_every_subinterpreter_is_
     assert outcome["interpreters_alive"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_zero_workers_is_refused(version: str, tmp_path: Path) -> None:
     outcome = run_pool(version, tmp_path, "sum_of_squares", [[10]], workers=0)
     assert outcome["raised"] == "InvalidSettings: subinterpreter workers must be at least 1, not 0"
 
 
+@pytest.mark.slow
 @pytest.mark.timing
 @pytest.mark.parametrize("version", VERSIONS)
 def test_two_workers_run_pure_python_loops_clearly_faster_than_one(version: str, tmp_path: Path) -> None:
@@ -232,10 +254,16 @@ def test_two_workers_run_pure_python_loops_clearly_faster_than_one(version: str,
     assert max(ratio for ratio, _ in tries) > 1.15, f"two loops at once finish sooner; {report}"
 
 
-def test_on_311_the_pool_says_which_pythons_have_subinterpreters_with_their_own_gil() -> None:
+@pytest.mark.skipif(
+    sys.version_info >= (3, 12), reason="the Python running the tests has subinterpreters with their own GIL"
+)
+def test_before_312_the_pool_says_which_pythons_have_subinterpreters_with_their_own_gil() -> None:
     reason = available()
+    running = f"CPython {sys.version_info.major}.{sys.version_info.minor}."
     assert reason is not None
-    assert reason.startswith("CPython 3.11.")
+    assert reason.startswith(running)
     assert "needs CPython 3.12 or newer (GIL builds, or free-threaded builds such as 3.13t)" in reason
-    with pytest.raises(InvalidSettings, match=r"^CPython 3\.11\.\d+ cannot run tasks in subinterpreters"):
+    with pytest.raises(
+        InvalidSettings, match=rf"^{re.escape(running)}\d+ cannot run tasks in subinterpreters"
+    ):
         run_calls(2, "json", "dumps", [[1]], lambda index, text: None, on_error=lambda index, line: None)

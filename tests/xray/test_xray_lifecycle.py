@@ -1,4 +1,8 @@
-"""The sampler process: how it starts, what it sends, how it ends, and that it leaves nothing behind."""
+"""The sampler process: how it starts, what it sends, how it ends, and that it leaves nothing behind.
+
+The tests that start a sampler are `slow` (child processes: the full tier);
+the refusals made before anything starts are not.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,6 @@ from lab.core.procs import end_process_group, group_members, python_module_args,
 from lab.xray.client import XraySampler
 from lab.xray.protocol import Event
 
-pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
-
 
 def sampler_is_gone(pid: int) -> bool:
     try:
@@ -30,6 +32,7 @@ def sampler_is_gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 def test_stopping_ends_the_sampler_and_leaves_no_process_behind() -> None:
     with target("nappers", "1", "0.01") as nappers, XraySampler(nappers.pgid) as xray:
         wait_until(lambda: xray.started, xray, START_DEADLINE_S, "the sampler did not start")
@@ -43,6 +46,7 @@ def test_stopping_ends_the_sampler_and_leaves_no_process_behind() -> None:
         assert any(thread.key == nappers.threads["napper-1"] for thread in recording.threads)
 
 
+@pytest.mark.slow
 def test_the_sampler_ends_by_itself_once_the_group_it_samples_has_ended() -> None:
     with target("nappers", "1", "0.01") as nappers, XraySampler(nappers.pgid) as xray:
         wait_until(lambda: len(xray.recording().marks) >= 2, xray, START_DEADLINE_S, "no chunks arrived")
@@ -58,6 +62,7 @@ def test_the_sampler_ends_by_itself_once_the_group_it_samples_has_ended() -> Non
         assert napper.last_seen < recording.ended
 
 
+@pytest.mark.slow
 def test_stopping_a_sampler_that_is_still_starting_waits_for_it_and_gets_its_final_flush() -> None:
     with target("nappers", "1", "0.01") as nappers, XraySampler(nappers.pgid) as xray:
         recording = xray.stop()
@@ -66,6 +71,7 @@ def test_stopping_a_sampler_that_is_still_starting_waits_for_it_and_gets_its_fin
     assert recording.marks
 
 
+@pytest.mark.slow
 @pytest.mark.timing
 def test_a_sampler_over_its_cpu_budget_sweeps_less_often_than_asked() -> None:
     with (
@@ -82,6 +88,7 @@ def test_a_sampler_over_its_cpu_budget_sweeps_less_often_than_asked() -> None:
     assert sweeps_per_s < 1000, sweeps_per_s
 
 
+@pytest.mark.slow
 def test_the_recording_can_be_read_while_the_sampler_runs() -> None:
     with target("nappers", "1", "0.01") as nappers, XraySampler(nappers.pgid) as xray:
         wait_until(lambda: len(xray.recording().marks) >= 3, xray, START_DEADLINE_S, "no chunks arrived")
@@ -94,6 +101,7 @@ def test_the_recording_can_be_read_while_the_sampler_runs() -> None:
     assert later.sweeps > live.sweeps
 
 
+@pytest.mark.slow
 def test_a_process_group_that_does_not_exist_is_refused_with_one_line() -> None:
     gone = start_child([sys.executable, "-c", "pass"])
     gone.wait()
@@ -125,6 +133,7 @@ def test_a_rate_out_of_range_is_refused() -> None:
         XraySampler(os.getpid(), rate_hz=100_000)
 
 
+@pytest.mark.slow
 def test_the_sampler_streams_started_chunks_and_stopped_on_its_pipe_and_nothing_on_stdout() -> None:
     with target("nappers", "2", "0.01") as nappers:
         read_fd, write_fd = os.pipe()
@@ -155,6 +164,7 @@ def test_the_sampler_streams_started_chunks_and_stopped_on_its_pipe_and_nothing_
     assert set(nappers.threads.values()) <= sampled
 
 
+@pytest.mark.slow
 def test_the_sampler_dies_with_the_process_that_started_it() -> None:
     with target("nappers", "1", "0.01") as nappers:
         code = (

@@ -1,0 +1,169 @@
+"""The scaling sweep's runner: the order it runs its points in, the deadline it passes on, ending early.
+
+Most tests drive `Sweep` with the stand-in experiment of sweep_factories.
+The real sweeps at the end measure this machine and are marked `timing` and `slow`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sweep.sweep_factories import fake_sweep, interpreter, run_to_end, sweep_settings
+from timing_tries import points_steadiness, until_good
+
+from lab.engine.settings import RunSettings
+from lab.sweep.report import sweep_takeaway
+from lab.sweep.results import SweepResult
+from lab.sweep.runner import Sweep
+from lab.sweep.settings import SweepSettings
+
+
+def test_points_run_round_robin_over_counts_and_interpreters_with_the_modes_rotating_each_round() -> None:
+    settings = sweep_settings(repeats=2, pythons="3.11,3.12")
+    sweep, log = fake_sweep(settings, [interpreter("3.11"), interpreter("3.12")])
+    run_to_end(sweep)
+    order = [(e.round, e.settings.workers, e.interpreter.name, e.settings.modes) for e in log]
+    assert order == [
+        (0, 1, "3.11", ("threads", "processes")),
+        (0, 1, "3.12", ("threads", "processes")),
+        (0, 2, "3.11", ("threads", "processes")),
+        (0, 2, "3.12", ("threads", "processes")),
+        (0, 4, "3.11", ("threads", "processes")),
+        (0, 4, "3.12", ("threads", "processes")),
+        (1, 1, "3.11", ("processes", "threads")),
+        (1, 1, "3.12", ("processes", "threads")),
+        (1, 2, "3.11", ("processes", "threads")),
+        (1, 2, "3.12", ("processes", "threads")),
+        (1, 4, "3.11", ("processes", "threads")),
+        (1, 4, "3.12", ("processes", "threads")),
+    ]
+    assert all(e.started and e.done for e in log)
+
+
+def test_each_point_runs_its_worker_count_as_both_pool_sizes_once_per_round() -> None:
+    sweep, log = fake_sweep(sweep_settings())
+    run_to_end(sweep)
+    for experiment in log:
+        run = experiment.settings
+        assert run.threads == run.workers and run.repeats == 1 and run.tasks == 4
+        assert run.python is None
+
+
+def test_the_deadline_left_is_passed_on_to_each_experiment() -> None:
+    sweep, log = fake_sweep(sweep_settings(repeats=1), deadline_s=60.0)
+    run_to_end(sweep)
+    deadlines = [experiment.deadline_s or 0 for experiment in log]
+    assert all(0 < seconds <= 60 for seconds in deadlines)
+    assert deadlines == sorted(deadlines, reverse=True)
+
+
+def test_a_crashed_experiment_ends_the_sweep_and_keeps_what_was_measured() -> None:
+    sweep, log = fake_sweep(sweep_settings(), crash_at=1)
+    result = run_to_end(sweep)
+    assert result.status == "crashed" and len(log) == 2
+    assert {(p.mode, p.workers) for p in result.points} == {("threads", 1), ("processes", 1), ("threads", 2)}
+    assert "crashed before it finished" in sweep_takeaway(result)[0]
+
+
+def test_cancel_ends_the_current_experiment_and_reports_the_sweep_cancelled() -> None:
+    sweep, log = fake_sweep(sweep_settings())
+    sweep.start()
+    sweep.poll(0.01)
+    sweep.cancel("stopped by the test")
+    assert sweep.done and sweep.status == "cancelled" and log[-1].closed
+    assert sweep.poll(0.01) == []
+    assert sweep.result().message == "stopped by the test"
+
+
+def test_events_say_which_point_they_belong_to() -> None:
+    sweep, _ = fake_sweep(sweep_settings(repeats=1))
+    sweep.start()
+    events = sweep.poll(0.01) + sweep.poll(0.01)
+    assert [(e["mode"], e["workers"], e["round"], e["interpreter"]) for e in events] == [
+        ("threads", 1, 0, "3.11"),
+        ("processes", 1, 0, "3.11"),
+        ("threads", 2, 0, "3.11"),
+        ("processes", 2, 0, "3.11"),
+    ]
+    progress = {(row.mode, row.workers): row for row in sweep.progress()}
+    assert progress[("threads", 2)].rounds_done == 1 and progress[("threads", 2)].state == "finished"
+    assert progress[("threads", 4)].state == "waiting"
+
+
+def first_good(run: Callable[[], SweepResult], good: Callable[[SweepResult], bool]) -> SweepResult:
+    """The first good sweep of up to five on quiet cores (the last one when none is)."""
+    tries = until_good(run, good, steadiness=lambda r: points_steadiness([p.steady for p in r.points]))
+    if not good(tries[-1]):
+        print(
+            f"noisy sweeps: {[[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]}; "
+            + tries.report
+        )
+    return tries[-1]
+
+
+def real_sweep(workload: str, size: int, modes: str, **options: Any) -> SweepResult:
+    base = RunSettings.create(workload)
+    settings = SweepSettings.create(
+        base, modes=modes, size=size, **{"workers": "1,2,4", "repeats": 3, **options}
+    )
+    sweep = Sweep(settings)
+    try:
+        return run_to_end(sweep)
+    finally:
+        sweep.close()
+
+
+def serial(result: SweepResult, mode: str) -> float:
+    fit = next(line.fit for line in result.fits() if line.mode == mode)
+    return math.nan if fit.serial_fraction is None else fit.serial_fraction
+
+
+@pytest.mark.timing
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_pure_python_threads_fit_a_serial_fraction_near_one_and_processes_near_zero() -> None:
+    """The relation, with a bound generous to a host whose cores slow down unseen (no steal time shows).
+
+    The issue's own command and its 0.25 are checked in tests/cli/test_sweep.py.
+    """
+    result = first_good(
+        lambda: real_sweep("squares", 1_000_000, "threads,processes"),
+        lambda r: serial(r, "threads") > 0.7 and serial(r, "processes") < 0.4,
+    )
+    assert result.status == "complete" and result.all_ok
+    assert serial(result, "threads") > 0.7
+    assert serial(result, "processes") < 0.4
+
+
+@pytest.mark.timing
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_sha256_threads_release_the_gil_and_fit_a_serial_fraction_near_zero() -> None:
+    result = first_good(
+        lambda: real_sweep("sha256", 64 * 1024 * 1024, "threads", tasks=8),
+        lambda r: serial(r, "threads") < 0.25,
+    )
+    assert result.all_ok
+    assert serial(result, "threads") < 0.25
+
+
+@pytest.mark.timing
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_weak_scaling_keeps_processes_efficient_and_halves_gil_bound_threads() -> None:
+    def efficiency_at_two(result: SweepResult, mode: str) -> float:
+        point = next(p for p in result.line_points(mode, result.interpreters[0]) if p.workers == 2)
+        return result.efficiency(point) or math.nan
+
+    result = first_good(
+        lambda: real_sweep(
+            "squares", 1_000_000, "threads,processes", workers="1,2", scale="weak", tasks_per_worker=2
+        ),
+        lambda r: efficiency_at_two(r, "processes") > 0.7 and efficiency_at_two(r, "threads") < 0.7,
+    )
+    assert [p.tasks for p in result.line_points("threads", result.interpreters[0])] == [2, 4]
+    assert efficiency_at_two(result, "processes") > 0.7
+    assert efficiency_at_two(result, "threads") < 0.7
