@@ -378,9 +378,11 @@ def compare_free_threaded(
     rows = []
     for key, label in (("pep703", "PEP 703"), ("howto313", "3.13 HOWTO"), ("whatsnew314", "3.14 What's New")):
         low, high = published[f"{key}_low"], published[f"{key}_high"]
-        span = f"{low:.0%}" if low == high else f"{low:.0%}–{high:.0%}"
+        span = f"+{low:.0%}" if low == high else f"+{low:.0%}–{high:.0%}"
         agrees = None if cost is None else low - COST_SLACK <= cost <= high + COST_SLACK
-        rows.append(Comparison(f"single-thread cost vs {label} ({span})", (low + high) / 2, cost, agrees))
+        slower = None if cost is None else 1 + cost
+        what = f"free-threaded ÷ GIL build, one thread, vs {label} ({span})"
+        rows.append(Comparison(what, 1 + (low + high) / 2, slower, agrees))
     return rows
 
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from lab.classics.results import ClassicsResult
-from lab.core.csvtable import write_table
+from lab.core.csvtable import Row, read_runs, write_table
 
 CSV_COLUMNS: dict[str, str] = {
-    "lab": "str",
-    "run_id": "str",
-    "created": "str",
-    "status": "str",
-    "classic": "str",
-    "what": "str",
+    "schema_version": "int",
+    "lab": "text",
+    "run_id": "text",
+    "created": "text",
+    "status": "text",
+    "classic": "text",
+    "what": "text",
     "published": "float?",
     "measured": "float?",
     "agrees": "bool?",
@@ -27,3 +28,12 @@ CSV_COLUMNS: dict[str, str] = {
 
 def to_csv(results: Iterable[ClassicsResult]) -> str:
     return write_table(CSV_COLUMNS, (row for result in results for row in result.csv_rows()))
+
+
+def read_rows(text: str) -> list[list[Row]]:
+    """A Classics CSV's rows, typed and grouped by run (ResultsFormatError in one line if it is not one).
+
+    A CSV keeps the comparisons, not the steps' figures, so it is read for
+    tables and charts, not rebuilt into a `ClassicsResult`.
+    """
+    return read_runs(text, CSV_COLUMNS, "GIL Lab classics")

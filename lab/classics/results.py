@@ -167,6 +167,7 @@ class ClassicsResult:
     def csv_rows(self) -> list[dict[str, Any]]:
         """One row per comparison (a classic that could not run: one row saying why)."""
         head: dict[str, Any] = {
+            "schema_version": self.schema_version,
             "lab": CLASSICS_KIND,
             "run_id": self.run_id,
             "created": self.created,

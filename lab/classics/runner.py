@@ -202,16 +202,12 @@ class ClassicsRun(LabRun[ClassicsResult]):
                 status, message = "failed", failure
         elif isinstance(result, ConvoyResult):
             figures = convoy_figures(result)
-        elif isinstance(result, WebResult):
+        else:
+            assert isinstance(result, WebResult)
             figures = web_figures(result)
             if status == "complete" and not result.all_ok:
-                status, message = (
-                    "failed",
-                    "; ".join(filter(None, (s.failures or s.error for s in result.summaries())))
-                    or "some requests failed",
-                )
-        else:
-            figures = dict(getattr(result, "figures", {}))
+                reasons = [s.failures or s.error for s in result.summaries()]
+                status, message = "failed", "; ".join(r for r in reasons if r) or "some requests failed"
         return StepOutcome(step.classic, step.key, step.interpreter.name, status, message, figures)
 
     def close(self) -> None:

@@ -181,7 +181,7 @@ def why_free_threaded(measured: Mapping[str, Any], rows: Sequence[Comparison], c
     gil, free = measured.get("gil_build"), measured.get("free_build")
     direction = "slower" if cost >= 0 else "faster"
     text = f"{free} ran the pure-Python loop {abs(cost):.0%} {direction} than {gil} on one thread"
-    agreeing = [row.what.split(" vs ")[1] for row in rows if row.agrees]
+    agreeing = [row.what.split(" vs ")[1].split(" (")[0] for row in rows if row.agrees]
     text += f", in line with {', '.join(agreeing)}." if agreeing else ", outside all three published figures."
     speedup = measured.get("free_threads_speedup")
     if speedup is not None:
