@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from classics.classics_factories import PY311, PY313, PY313T, every_classic
@@ -146,7 +146,7 @@ def test_every_csv_row_has_its_lab_and_run_id_and_reads_back_typed() -> None:
 class FakeChild:
     """An engine experiment that finishes on its second poll with a made-up result."""
 
-    started: list[str] = []
+    started: ClassVar[list[str]] = []
     open_now = 0
 
     def __init__(
