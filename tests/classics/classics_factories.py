@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+from factories import ModeProfile, make_result
 
 from lab.classics.agreement import StepOutcome
 from lab.core.interpreters import Interpreter
+from lab.engine.settings import RunSettings
 
 
 def interpreter(name: str, version: str, *, free: bool = False, subinterpreters: bool = False) -> Interpreter:
@@ -78,3 +81,52 @@ def every_classic() -> list[StepOutcome]:
     steps.append(outcome("free-threaded", "free", "3.13t", seconds__batch=0.53, seconds__threads=0.27))
     steps.append(outcome("fastapi", "web", throughput=190.0, ceiling=200.0, p50_ms=201.0))
     return steps
+
+
+class FakeChild:
+    """An engine experiment that finishes on its second poll with a made-up result."""
+
+    started: ClassVar[list[str]] = []
+    open_now = 0
+
+    def __init__(
+        self, settings: RunSettings, *, interpreter: Any, deadline_s: float | None, public: bool
+    ) -> None:
+        self.settings, self.interpreter, self.deadline_s = settings, interpreter, deadline_s
+        self.status: str | None = None
+        self.polls = 0
+        self.closed = False
+
+    @property
+    def done(self) -> bool:
+        return self.status is not None
+
+    def start(self) -> FakeChild:
+        FakeChild.started.append(f"{self.settings.workload}/{self.interpreter.name}")
+        FakeChild.open_now += 1
+        assert FakeChild.open_now == 1, "one child at a time"
+        return self
+
+    def poll(self, timeout: float = 0.1) -> list[dict[str, Any]]:
+        self.polls += 1
+        if self.polls >= 2 and self.status is None:
+            self.status = "complete"
+            self.close()
+        return [{"event": "mode_finished"}]
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            FakeChild.open_now -= 1
+        if self.status is None:
+            self.status = "cancelled"
+
+    def result(self) -> Any:
+        modes = {mode: ModeProfile((1.0 if mode == "batch" else 1.04,), 1.0) for mode in self.settings.modes}
+        return make_result(
+            self.settings.workload,
+            modes,
+            tasks=self.settings.tasks,
+            size=self.settings.size,
+            status=self.status or "cancelled",
+        )

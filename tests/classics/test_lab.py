@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from classics.classics_factories import PY311, PY313, PY313T, every_classic
-from factories import ModeProfile, make_machine, make_result
+from classics.classics_factories import PY311, PY313, PY313T, FakeChild, every_classic
+from factories import make_machine
 
 from lab.classics.catalogue import CLASSIC_NAMES
 from lab.classics.csvio import read_rows, to_csv
@@ -141,55 +141,6 @@ def test_every_csv_row_has_its_lab_and_run_id_and_reads_back_typed() -> None:
 
 
 # --- the runner, with stand-in children
-
-
-class FakeChild:
-    """An engine experiment that finishes on its second poll with a made-up result."""
-
-    started: ClassVar[list[str]] = []
-    open_now = 0
-
-    def __init__(
-        self, settings: RunSettings, *, interpreter: Any, deadline_s: float | None, public: bool
-    ) -> None:
-        self.settings, self.interpreter, self.deadline_s = settings, interpreter, deadline_s
-        self.status: str | None = None
-        self.polls = 0
-        self.closed = False
-
-    @property
-    def done(self) -> bool:
-        return self.status is not None
-
-    def start(self) -> FakeChild:
-        FakeChild.started.append(f"{self.settings.workload}/{self.interpreter.name}")
-        FakeChild.open_now += 1
-        assert FakeChild.open_now == 1, "one child at a time"
-        return self
-
-    def poll(self, timeout: float = 0.1) -> list[dict[str, Any]]:
-        self.polls += 1
-        if self.polls >= 2 and self.status is None:
-            self.status = "complete"
-            self.close()
-        return [{"event": "mode_finished"}]
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            FakeChild.open_now -= 1
-        if self.status is None:
-            self.status = "cancelled"
-
-    def result(self) -> Any:
-        modes = {mode: ModeProfile((1.0 if mode == "batch" else 1.04,), 1.0) for mode in self.settings.modes}
-        return make_result(
-            self.settings.workload,
-            modes,
-            tasks=self.settings.tasks,
-            size=self.settings.size,
-            status=self.status or "cancelled",
-        )
 
 
 def fake_run(settings: ClassicsSettings, **options: Any) -> ClassicsRun:
