@@ -25,7 +25,7 @@ def to_table(result: ClassicsResult) -> str:
         classic = CLASSICS[record.name]
         lines += ["", f"{classic.title} [{record.name}]"]
         lines += [f"  source: {source.cite()}" for source in classic.sources]
-        lines.append(f"  scaled: {classic.scaling} (× {result.settings.scale:g})")
+        lines.append(f"  scaled: {classic.scaling} This run: × {result.settings.scale:g}.")
         if record.compare:
             width = max(len(row.what) for row in record.compare)
             lines.append(f"  {'':<{width}}  {'published':>10}  {'measured':>10}  agreement")

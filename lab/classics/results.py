@@ -77,8 +77,15 @@ def build_record(
     rows = tuple(compare(name, published, measured, cores)) if missing is None else ()
     failures = [f"{o.key} ({o.python}): {o.message}" for o in own if o.status != "complete" and o.message]
     failure = "; ".join(failures) if failures and not any(r.measured is not None for r in rows) else None
+    busy = [float(o.figures["cores_busy.batch"]) for o in own if "cores_busy.batch" in o.figures]
+    batch_cores = min(busy) if busy else None
     return ClassicRecord(
-        name, dict(published), measured, rows, why(name, measured, rows, cores, missing, failure), missing
+        name,
+        dict(published),
+        measured,
+        rows,
+        why(name, measured, rows, cores, missing, failure, batch_cores),
+        missing,
     )
 
 

@@ -55,6 +55,7 @@ def engine_figures(result: RunResult) -> dict[str, Any]:
         if summary.failed == 0 and summary.error is None:
             figures[f"seconds.{mode}"] = summary.seconds
             figures[f"workers.{mode}"] = summary.workers
+            figures[f"cores_busy.{mode}"] = summary.cores_busy
     if result.interpreter is not None:
         figures["gil_enabled"] = result.interpreter.gil_enabled
         figures["free_threaded"] = result.interpreter.free_threaded

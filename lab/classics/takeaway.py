@@ -19,6 +19,9 @@ def times(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}×"
 
 
+STEADY_BATCH_CORES = 0.8  # work that never waits keeps one core busy; much less means others took it
+
+
 def why(
     classic: str,
     measured: Mapping[str, Any],
@@ -26,15 +29,16 @@ def why(
     cores: float,
     missing: str | None = None,
     failure: str | None = None,
+    batch_cores: float | None = None,
 ) -> str:
-    """The sentence under a classic's table."""
+    """The sentence under a classic's table; `batch_cores` is the least busy one-after-another run's cores."""
     if missing is not None:
         return f"Not run here: {missing}. The published figures stand alone."
     if failure is not None:
         return f"Not measured: {failure}."
     if not any(row.measured is not None for row in rows):
         return "Nothing was measured for this classic (the run ended before it)."
-    return {
+    text = {
         "countdown": why_countdown,
         "convoy": why_convoy,
         "stinner": why_stinner,
@@ -43,6 +47,13 @@ def why(
         "free-threaded": why_free_threaded,
         "fastapi": why_fastapi,
     }[classic](measured, rows, cores)
+    if batch_cores is not None and batch_cores < STEADY_BATCH_CORES:
+        text += (
+            f" The machine was not steady: work run one task after another kept only {batch_cores:.2f} of a "
+            "core busy, so other work took CPU time during the run and these ratios are noisier than on "
+            "quiet cores."
+        )
+    return text
 
 
 def why_countdown(measured: Mapping[str, Any], rows: Sequence[Comparison], cores: float) -> str:

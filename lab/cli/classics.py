@@ -57,6 +57,8 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
         pythons = [found.name for found in hosting.offered_interpreters(discovered())]
     raw = ClassicsSettings.create(classics=args.names or None, pythons=pythons, scale=args.scale)
     settings = hosting.admit(raw)
+    if settings.scale != raw.scale:
+        say(f"{PROG}: the work is scaled × {settings.scale:g} (not {raw.scale:g}) to fit this host's budget")
     interpreters = [hosting.interpreter_named(name, allow_paths=True) for name in settings.pythons]
     seconds = estimate_seconds(
         settings, hosting.usable_cores, interpreters, interpreters[0] if interpreters else None

@@ -120,6 +120,12 @@ def test_fastapi_compares_throughput_with_40_threads_over_the_latency() -> None:
     assert "190 requests/s" in record("fastapi", every_classic()).why
 
 
+def test_a_machine_that_was_not_steady_is_named_in_the_sentence() -> None:
+    busy = [outcome("ccbench", "pidigits", seconds__batch=0.6, seconds__threads=0.6, cores_busy__batch=0.45)]
+    assert "not steady" in record("ccbench", busy).why and "0.45 of a core" in record("ccbench", busy).why
+    assert "not steady" not in record("ccbench", every_classic()).why
+
+
 def test_measured_figures_leave_out_what_a_failed_step_did_not_measure() -> None:
     measured = measured_for("ccbench", [outcome("ccbench", "pidigits", seconds__batch=0.6)])
     assert measured["pidigits_ratio"] is None and measured["bz2_ratio"] is None

@@ -208,7 +208,9 @@ def draw_record(record: ClassicRecord, result: ClassicsResult) -> None:
     st.caption(f"[Link to this classic]({share_link(record.name)}) · `python -m lab classics {record.name}`")
     draw_sources(classic)
     st.markdown(f"**Published.** {classic.setup}")
-    st.markdown(f"**Here.** {classic.here} *Scaled:* {classic.scaling} (× {result.settings.scale:g})")
+    st.markdown(
+        f"**Here.** {classic.here} *Scaled:* {classic.scaling} This run: × {result.settings.scale:g}."
+    )
     if record.compare:
         st.plotly_chart(
             charts.ratios_figure(record, classic.title), key=f"classics_chart_{result.run_id}_{record.name}"
