@@ -145,6 +145,8 @@ def measured_for(classic: str, outcomes: Sequence[StepOutcome]) -> dict[str, Any
             "gil_threads_speedup": ratio(gil[1].get("seconds.batch"), gil[1].get("seconds.threads")),
             "free_threads_speedup": ratio(free[1].get("seconds.batch"), free[1].get("seconds.threads")),
             "free_gil_enabled": free[1].get("gil_enabled"),
+            "gil_version": gil[1].get("version"),
+            "free_version": free[1].get("version"),
         }
     if classic == "fastapi":
         web = by_key.get("web", {})

@@ -197,10 +197,15 @@ def why_free_threaded(measured: Mapping[str, Any], rows: Sequence[Comparison], c
     speedup = measured.get("free_threads_speedup")
     if speedup is not None:
         text += f" Its 2 threads ran {speedup:.2f}× faster than one after another, with the GIL off."
+    versions = (measured.get("gil_version"), measured.get("free_version"))
+    if None not in versions and versions[0] != versions[1]:
+        text += (
+            f" The two builds are different releases ({versions[0]} and {versions[1]}), so more than the GIL "
+            "differs between them."
+        )
     text += (
-        " The published figures are pyperformance suites on optimised builds; this is one loop, and the two "
-        "builds here need not share compiler options (the lab's 3.13t is built without PGO or LTO), so a "
-        "difference of builds shows up with the cost."
+        " The published figures are pyperformance suites on optimised builds; this is one loop, and builds "
+        "compiled apart need not share compiler options (the lab's 3.13t is built without PGO or LTO)."
     )
     return text
 

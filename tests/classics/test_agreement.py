@@ -105,6 +105,12 @@ def test_the_free_threaded_cost_is_set_beside_the_three_published_figures() -> N
         outcome("free-threaded", "free", "3.13t", seconds__batch=0.7, seconds__threads=0.35),
     ]
     assert [row.agrees for row in record("free-threaded", forty).compare] == [False, True, False]
+    releases = [
+        outcome("free-threaded", "gil", "3.13", seconds__batch=0.6, version="3.13.0"),
+        outcome("free-threaded", "free", "3.13t", seconds__batch=0.5, version="3.13.5"),
+    ]
+    why = record("free-threaded", releases).why
+    assert "17% faster" in why and "different releases (3.13.0 and 3.13.5)" in why
 
 
 def test_a_classic_the_machine_cannot_run_shows_the_published_figures_alone_with_the_reason() -> None:
