@@ -118,6 +118,7 @@ FREE_THREADED_SIZE = 3_000_000  # squares iterations a task: ~0.15-0.25 s
 CONVOY_SECONDS = 1.0  # pinging time per convoy point
 CONVOY_INTERVALS_MS = (1.0, 5.0, 20.0)
 WEB_SECONDS = 2.0
+WEB_MIN_SECONDS = 1.5  # at 200 ms a request, fewer than ~7 waves of answers understate the throughput
 WEB_LATENCY_MS = 200
 WEB_CLIENTS = 100
 FASTAPI_POOL = 40

@@ -143,7 +143,7 @@ def plan(settings: ClassicsSettings, interpreters: Sequence[Interpreter], own: I
             web = WebSettings.create(
                 endpoints="def_wait",
                 clients=cat.WEB_CLIENTS,
-                duration=max(0.5, round(cat.WEB_SECONDS * s, 2)),
+                duration=max(cat.WEB_MIN_SECONDS, round(cat.WEB_SECONDS * s, 2)),
                 latency_ms=cat.WEB_LATENCY_MS,
             )
             steps.append(Step(name, "web", web, own))

@@ -76,14 +76,13 @@ def test_a_share_link_opens_one_classic_and_unknown_names_become_a_notice(fake_l
     assert "beazley" in notices and "scale='9'" in notices
 
 
-def test_the_chart_sets_published_beside_measured_on_a_log_axis() -> None:
+def test_the_chart_sets_published_beside_measured_as_dots_on_a_log_axis() -> None:
     from classics.classics_factories import every_classic
 
     record = build_record("countdown", every_classic(), 2.0)
     fig = charts.ratios_figure(record, "countdown")
     assert [trace.name for trace in fig.data] == ["published", "measured here"]
-    assert fig.layout.yaxis.type == "log" and len(fig.data[0].x) == len(record.compare)
-    assert fig.data[1].y[0] is None and fig.data[1].y[1] == pytest.approx(
-        1.02
-    )  # the one-core row: not run here
+    assert fig.layout.xaxis.type == "log" and len(fig.data[0].y) == len(record.compare)
+    assert len(fig.data[1].y) == len(record.compare) - 1  # the one-core row was not run here
+    assert fig.data[1].x[0] == pytest.approx(1.02) and fig.data[1].marker.color[0] == charts.FAILED_COLOUR
     assert list(charts.compare_frame(record)["agreement"])[1] == "differs"

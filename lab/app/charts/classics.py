@@ -39,38 +39,46 @@ def compare_frame(record: ClassicRecord) -> pd.DataFrame:
 
 
 def ratios_figure(record: ClassicRecord, title: str) -> go.Figure:
-    """Published beside measured, one pair of bars per comparison, on a log axis."""
+    """Published beside measured, one row per comparison: a grey diamond and a coloured dot on a log axis.
+
+    Dots, not bars: on a log axis a bar's length depends on where the axis
+    starts, a dot's position does not.
+    """
     rows = [row for row in record.compare if row.published is not None and row.published > 0]
     if not rows:
         return empty_figure(title, record.missing or "Nothing to compare.")
     labels = [row.what for row in rows]
     fig = go.Figure()
-    fig.add_bar(
+    fig.add_scatter(
         name="published",
-        x=labels,
-        y=[row.published for row in rows],
-        marker_color=PUBLISHED_COLOUR,
-        hovertemplate="%{x}<br>published %{y:.3g}<extra></extra>",
+        x=[row.published for row in rows],
+        y=labels,
+        mode="markers",
+        marker={"symbol": "diamond", "size": 13, "color": PUBLISHED_COLOUR},
+        hovertemplate="%{y}<br>published %{x:.3g}<extra></extra>",
     )
-    measured = [row.measured if row.measured is not None and row.measured > 0 else None for row in rows]
-    colours = [
-        UNCOMPARED_COLOUR if row.agrees is None else IDEAL_COLOUR if row.agrees else FAILED_COLOUR
-        for row in rows
-    ]
-    fig.add_bar(
+    measured = [row for row in rows if row.measured is not None and row.measured > 0]
+    fig.add_scatter(
         name="measured here",
-        x=labels,
-        y=measured,
-        marker_color=colours,
-        text=[agreement_text(row.agrees) for row in rows],
-        textposition="outside",
-        hovertemplate="%{x}<br>measured %{y:.3g}<extra></extra>",
+        x=[row.measured for row in measured],
+        y=[row.what for row in measured],
+        mode="markers+text",
+        marker={
+            "size": 13,
+            "color": [
+                UNCOMPARED_COLOUR if row.agrees is None else IDEAL_COLOUR if row.agrees else FAILED_COLOUR
+                for row in measured
+            ],
+        },
+        text=[agreement_text(row.agrees) for row in measured],
+        textposition="middle right",
+        hovertemplate="%{y}<br>measured %{x:.3g}<extra></extra>",
     )
-    fig.add_hline(y=1.0, line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1})
-    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.35})
-    fig.update_yaxes(type="log", title="ratio (log scale)")
-    fig.update_xaxes(tickangle=0, automargin=True)
-    return styled(fig, title, height=420)
+    fig.add_vline(x=1.0, line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1})
+    fig.update_layout(legend={"orientation": "h", "y": -0.12 - 0.3 / len(rows)})
+    fig.update_xaxes(type="log", title="ratio (log scale; 1 = the same)")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return styled(fig, title, height=160 + 42 * len(rows))
 
 
 def runs_frame(summaries: list[dict[str, object]]) -> pd.DataFrame:

@@ -64,6 +64,7 @@ class ClassicsLab(Lab[ClassicsForm, ClassicsSettings, ClassicsRun, ClassicsResul
     intro = INTRO
     csv_name = "gil-lab-classics-history.csv"
     running_label = "Re-running the classics…"
+    asked_scale: float | None = None  # the scale the form asked for, before the host's admission
 
     @property
     def widget_key(self) -> str:
@@ -129,6 +130,7 @@ class ClassicsLab(Lab[ClassicsForm, ClassicsSettings, ClassicsRun, ClassicsResul
             classics=list(form.classics), pythons=list(form.pythons), scale=form.scale
         )
         admitted: ClassicsSettings = state.hosting().admit(settings)
+        self.asked_scale = settings.scale
         self.interpreters(admitted)  # an interpreter this host does not offer is refused before the run
         return admitted
 
@@ -142,9 +144,8 @@ class ClassicsLab(Lab[ClassicsForm, ClassicsSettings, ClassicsRun, ClassicsResul
     def estimate(self, settings: ClassicsSettings) -> str | None:
         found = self.interpreters(settings)
         seconds = estimate_seconds(settings, state.machine().usable_cores, found, found[0] if found else None)
-        scaled = (
-            f" (work scaled × {settings.scale:g} to fit this host's budget)" if settings.scale < 1 else ""
-        )
+        lowered = self.asked_scale is not None and settings.scale < self.asked_scale
+        scaled = f" (work scaled × {settings.scale:g} to fit this host's budget)" if lowered else ""
         return f"{len(settings.classics)} classic(s): about {seconds:.0f} s{scaled}"
 
     def experiment(self, settings: ClassicsSettings, form: ClassicsForm) -> ClassicsRun:
