@@ -84,5 +84,7 @@ def test_the_chart_sets_published_beside_measured_as_dots_on_a_log_axis() -> Non
     assert [trace.name for trace in fig.data] == ["published", "measured here"]
     assert fig.layout.xaxis.type == "log" and len(fig.data[0].y) == len(record.compare)
     assert len(fig.data[1].y) == len(record.compare) - 1  # the one-core row was not run here
-    assert fig.data[1].x[0] == pytest.approx(1.02) and fig.data[1].marker.color[0] == charts.FAILED_COLOUR
-    assert list(charts.compare_frame(record)["agreement"])[1] == "differs"
+    assert fig.data[1].x[0] == pytest.approx(1.02) and fig.data[1].text[0] == "differs, as expected here"
+    assert fig.data[1].marker.color[0] == charts.UNCOMPARED_COLOUR
+    assert list(charts.compare_frame(record)["agreement"])[1] == "differs, as expected here"
+    assert charts.agreement_colour(False, None) == charts.FAILED_COLOUR

@@ -19,8 +19,19 @@ PUBLISHED_COLOUR = "#9E9E9E"
 UNCOMPARED_COLOUR = "#0072B2"
 
 
-def agreement_text(value: bool | None) -> str:
-    return "—" if value is None else "agrees" if value else "differs"
+def agreement_text(value: bool | None, as_expected: bool | None = None) -> str:
+    if value is None:
+        return "—"
+    if value:
+        return "agrees"
+    return "differs, as expected here" if as_expected else "differs"
+
+
+def agreement_colour(value: bool | None, as_expected: bool | None) -> str:
+    """Green agrees, red differs, blue differs the way the lab expects today's Python to (or not compared)."""
+    if value is None or (not value and as_expected):
+        return UNCOMPARED_COLOUR
+    return IDEAL_COLOUR if value else FAILED_COLOUR
 
 
 def compare_frame(record: ClassicRecord) -> pd.DataFrame:
@@ -30,7 +41,7 @@ def compare_frame(record: ClassicRecord) -> pd.DataFrame:
             "what": row.what,
             "published": row.published,
             "measured here": row.measured,
-            "agreement": agreement_text(row.agrees),
+            "agreement": agreement_text(row.agrees, row.as_expected),
             "expected here": row.expected,
         }
         for row in record.compare
@@ -65,13 +76,11 @@ def ratios_figure(record: ClassicRecord, title: str) -> go.Figure:
         mode="markers+text",
         marker={
             "size": 13,
-            "color": [
-                UNCOMPARED_COLOUR if row.agrees is None else IDEAL_COLOUR if row.agrees else FAILED_COLOUR
-                for row in measured
-            ],
+            "color": [agreement_colour(row.agrees, row.as_expected) for row in measured],
         },
-        text=[agreement_text(row.agrees) for row in measured],
+        text=[agreement_text(row.agrees, row.as_expected) for row in measured],
         textposition="middle right",
+        cliponaxis=False,
         hovertemplate="%{y}<br>measured %{x:.3g}<extra></extra>",
     )
     fig.add_vline(x=1.0, line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1})
