@@ -42,16 +42,6 @@ class Classic:
     here: str  # what runs here
     scaling: str  # how the work was scaled to a few seconds (at scale 1)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "sources": [source.to_dict() for source in self.sources],
-            "setup": self.setup,
-            "here": self.here,
-            "scaling": self.scaling,
-        }
-
 
 BEAZLEY_2009 = Source("Inside the Python GIL", "David Beazley", 2009, "http://www.dabeaz.com/python/GIL.pdf")
 BEAZLEY_2010 = Source(

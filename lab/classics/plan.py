@@ -46,9 +46,6 @@ class Step:
             return "engine"
         return "convoy" if isinstance(self.settings, ConvoySettings) else "web"
 
-    def describe(self) -> str:
-        return f"{self.classic} · {self.key} · {self.interpreter.name}"
-
 
 def scaled(value: float, scale: float, floor: float) -> int:
     return max(int(floor), int(value * scale))

@@ -62,7 +62,7 @@ class ClassicsSettings:
 
     def cost(self, usable_cores: float) -> float:
         """Estimated seconds of the whole run (see `lab.classics.plan.estimate_seconds`)."""
-        from lab.classics.plan import estimate_seconds
+        from lab.classics.plan import estimate_seconds  # here, not on top: the plan imports these settings
 
         return estimate_seconds(self, usable_cores)
 
