@@ -36,10 +36,13 @@ PAGES = {
     "scaling": st.Page(
         "lab/app/pages/scaling.py", title="Scaling", icon=":material/trending_up:", url_path="scaling"
     ),
+    "classics": st.Page(
+        "lab/app/pages/classics.py", title="Classics", icon=":material/history_edu:", url_path="classics"
+    ),
 }
 SECTIONS = {
     "Labs": [PAGES["cpu"], PAGES["io"], PAGES["web"], PAGES["convoy"], PAGES["cluster"]],
-    "Views": [PAGES["compare"], PAGES["scaling"]],
+    "Views": [PAGES["compare"], PAGES["scaling"], PAGES["classics"]],
 }
 
 

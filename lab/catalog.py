@@ -16,6 +16,7 @@ outside.
 | `cluster` | `/cluster` | `cluster` | `lab.cluster` | |
 | `compare` | `/compare` | `compare` | `lab.compare` | |
 | `sweep` | `/sweep` ("Scaling") | `sweep` | `lab.sweep` | `scaling` |
+| `classics` | `/classics` | `classics` | `lab.classics` | |
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
+from lab.classics import csvio as classics_csv
+from lab.classics.results import ClassicsResult
 from lab.cluster import csvio as cluster_csv
 from lab.cluster.results import ClusterResult
 from lab.compare import csvio as compare_csv
@@ -57,6 +60,7 @@ SPECS: tuple[LabSpec, ...] = (
     LabSpec(
         COMPARE_LAB, "Compare interpreters", CompareResult.from_dict, compare_csv.from_csv, compare_csv.to_csv
     ),
+    LabSpec("classics", "Classics", ClassicsResult.from_dict, classics_csv.from_csv, classics_csv.to_csv),
     LabSpec(
         "sweep", "Scaling", SweepResult.from_dict, sweep_csv.from_csv, sweep_csv.to_csv, aliases=("scaling",)
     ),

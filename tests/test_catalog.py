@@ -12,11 +12,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from classics.classics_factories import every_classic
 from cluster.cluster_factories import typical_run
 from factories import make_machine, sha256_result, squares_result
 from web.test_results import make_result as web_result
 
 from lab.catalog import ALIASES, LABS, by_lab, csv_lab, lab_named, read_csv, read_record, write_csv
+from lab.classics.results import ClassicsResult
+from lab.classics.settings import ClassicsSettings
 from lab.compare.results import CompareResult
 from lab.compare.settings import CompareSettings
 from lab.convoy.results import ConvoyPoint, ConvoyResult
@@ -64,6 +67,11 @@ def sweep_result() -> SweepResult:
     return SweepResult(settings, make_machine(), ("3.13",), points)
 
 
+def classics_result() -> ClassicsResult:
+    settings = ClassicsSettings.create(pythons="3.13,3.13t")
+    return ClassicsResult(settings, make_machine(), tuple(every_classic()), run_id="classics01")
+
+
 def compare_result() -> CompareResult:
     runs = (
         replace(squares_result(), interpreter=interpreter("3.13"), series="cmp000000001", run_id="cmp1a"),
@@ -81,6 +89,7 @@ RESULTS: dict[str, Callable[[], LabResult]] = {
     "cluster": typical_run,
     "compare": compare_result,
     "sweep": sweep_result,
+    "classics": classics_result,
 }
 
 
@@ -149,6 +158,7 @@ def legacy_csv(text: str, rename: dict[str, str], drop: tuple[str, ...]) -> str:
         ("convoy", {"lab": "kind"}, ("cpu_model",)),
         ("cluster", {"lab": "kind"}, ("cpu_model",)),
         ("sweep", {}, ("lab", "cpu_model")),
+        ("classics", {}, ("cpu_model",)),
     ],
 )
 def test_csv_files_written_before_the_lab_column_still_import(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from lab.core.errors import WrongResult
 from lab.core.work import SQUARES_MAX_SIZE, block_ms, sha256_of_zeros, squares, squares_closed_form
+from lab.engine import classic_work
 
 if TYPE_CHECKING:
     import aiohttp
@@ -45,6 +46,13 @@ SQUARES_S_PER_ITERATION = 80e-9
 SHA256_S_PER_BYTE = 1.5e-9
 HTTP_S_PER_REQUEST = 0.005
 HTTP_S_PER_BYTE = 4e-9
+# The Classics lab's workloads, measured the same way on 3.11.7 here: countdown 43 ns a step,
+# factorial(50,000) 0.71 s, 2,000 digits of pi 0.15 s (the spigot slows with the digits' square),
+# bz2 160 ns a byte of this buffer. Rounded up, as above.
+COUNTDOWN_S_PER_STEP = 60e-9
+FACTORIAL_S_AT_50K = 1.0
+PIDIGITS_S_AT_2K = 0.25
+BZ2_S_PER_BYTE = 250e-9
 EXTERNAL_REQUEST_S = 0.5  # an outside URL's latency is unknown; the run's wall-clock cap backs this guess
 
 
@@ -318,7 +326,120 @@ class Function(Workload):
         return TaskCost(0.0, 0.0)  # unknown: public mode never runs a visitor's code
 
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (Squares(), Sha256(), Http(), Sleep(), Function())}
+class Countdown(Workload):
+    """Beazley's countdown (2009): the loop the old GIL made slower in two threads than in one."""
+
+    name = "countdown"
+    kind = "cpu"
+    unit = "steps counted down"
+    label = "countdown — Beazley's loop, holds the GIL"
+    noun = "Countdown"
+    summary = "while n > 0: n -= 1 (Beazley, 2009); pure bytecode under the GIL"
+    default_size = 10_000_000
+    default_tasks = 2
+    max_size = SQUARES_MAX_SIZE
+    size_choices = (1_000_000, 10_000_000, 50_000_000, 100_000_000)
+
+    def perform(self, spec: TaskSpec, index: int) -> str:
+        left = classic_work.countdown(spec.size)
+        if left != 0:
+            raise WrongResult(f"the countdown stopped at {left}, not 0")
+        return str(spec.size)
+
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        return TaskCost(size * COUNTDOWN_S_PER_STEP, 0.0)
+
+
+class Factorial(Workload):
+    """Stinner's per-interpreter-GIL benchmark (2020): factorial of 50,000, checked against math.factorial."""
+
+    name = "factorial"
+    kind = "cpu"
+    unit = "n of n!"
+    label = "factorial — big-integer multiplies, hold the GIL"
+    noun = "Factorial"
+    summary = "n! as a Python loop of big-integer multiplications (Stinner, 2020)"
+    default_size = 25_000  # the classic runs 50,000 (scaled, lab.classics); a default run fits a budget
+    default_tasks = 4
+    max_size = 200_000
+    size_choices = (10_000, 25_000, 50_000, 100_000)
+
+    def perform(self, spec: TaskSpec, index: int) -> str:
+        digest = classic_work.fingerprint(classic_work.factorial(spec.size))
+        if spec.expected_value is not None and digest != spec.expected_value:
+            raise WrongResult(f"{spec.size}! came out as {digest}, math.factorial says otherwise")
+        return digest
+
+    def reference_value(self, spec: TaskSpec) -> str | None:
+        return classic_work.reference_factorial(spec.size)
+
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        return TaskCost(FACTORIAL_S_AT_50K * (size / 50_000) ** 2, 0.0)
+
+
+class PiDigits(Workload):
+    """ccbench's pure-Python pidigits: the first N digits of pi by a spigot, checked against a known start."""
+
+    name = "pidigits"
+    kind = "cpu"
+    unit = "digits of pi"
+    label = "pidigits — pure Python, holds the GIL"
+    noun = "Pi-digit"
+    summary = "the first N digits of pi by Gibbons' spigot, as ccbench's pidigits row"
+    default_size = 2_000
+    default_tasks = 2
+    max_size = 20_000
+    size_choices = (500, 1_000, 2_000, 5_000)
+
+    def perform(self, spec: TaskSpec, index: int) -> str:
+        digits = classic_work.pi_digits(spec.size)
+        known = classic_work.PI_PREFIX[: spec.size]
+        if digits[: len(known)] != known or len(digits) != spec.size:
+            raise WrongResult(f"pi came out as {digits[:12]}..., not {known[:12]}...")
+        if spec.expected_value is not None and digits[-16:] != spec.expected_value:
+            raise WrongResult("pi's last digits differ from the reference computation")
+        return digits[-16:]
+
+    def reference_value(self, spec: TaskSpec) -> str | None:
+        return classic_work.pi_digits(spec.size)[-16:]
+
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        return TaskCost(PIDIGITS_S_AT_2K * (size / 2_000) ** 2, 0.0)
+
+
+class Bz2(Workload):
+    """ccbench's bz2 row: compression in C code that releases the GIL, checked by its output's digest."""
+
+    name = "bz2"
+    kind = "cpu"
+    unit = "bytes compressed"
+    label = "bz2 — C code, releases the GIL"
+    noun = "Compression"
+    summary = "bz2.compress of a fixed text buffer, as ccbench's bz2 row; releases the GIL"
+    default_size = MIB
+    default_tasks = 2
+    max_size = 256 * MIB
+    size_choices = tuple(MIB * 2**power for power in range(0, 6))
+    releases_gil = True
+    releases_how = "bz2 releases the GIL while it compresses"
+
+    def perform(self, spec: TaskSpec, index: int) -> str:
+        digest = classic_work.bz2_digest(spec.size)
+        if spec.expected_value is not None and digest != spec.expected_value:
+            raise WrongResult(f"bz2 output {digest} differs from the reference")
+        return digest
+
+    def reference_value(self, spec: TaskSpec) -> str | None:
+        return classic_work.bz2_digest(spec.size)
+
+    def cost(self, size: int, *, latency_ms: float | None = None, body_bytes: int = 0) -> TaskCost:
+        return TaskCost(size * BZ2_S_PER_BYTE, 0.0)
+
+
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (Squares(), Sha256(), Http(), Sleep(), Countdown(), Factorial(), PiDigits(), Bz2(), Function())
+}
 BUILTIN_WORKLOADS: tuple[str, ...] = tuple(name for name, w in WORKLOADS.items() if not w.needs_code)
 CODE_WORKLOAD = Function.name  # what MODULE:FUNCTION on the command line means
 
