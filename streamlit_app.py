@@ -1,67 +1,56 @@
-"""GIL Lab's entry point: a router over the labs, each a page of its own (`lab/app/pages/`).
+"""GIL Lab's entry point: a router over the places (`lab.app.places`), each a page of its own.
 
-Every lab follows one flow (`lab.app.lab.render`): controls -> settings ->
+Every lab follows one flow (`lab.app.flow.render`): controls -> settings ->
 admit -> run in the engine's own processes with polling -> draw. This file
-only names the pages, keeps share links working, and says which mode the host
-is in. Links from before the labs had pages of their own (`/?workload=sleep`,
-`/?lab=web&clients=...`) open the lab they meant.
+only names the pages, sends older share links on to the place they meant
+(`lab.app.places.destination`), and lets the front page introduce the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from lab.engine.workloads import WORKLOADS
+from lab.app.places import PLACES, destination
+from lab.catalog import ALIASES
 
 st.set_page_config(page_title="GIL Lab", page_icon="🔒", layout="wide")
 
+HOME = st.Page("lab/app/pages/home.py", title="GIL Lab", icon=":material/home:", default=True)
 PAGES = {
-    "cpu": st.Page(
-        "lab/app/pages/cpu.py", title="CPU-bound", icon=":material/memory:", url_path="cpu", default=True
-    ),
-    "io": st.Page("lab/app/pages/io.py", title="I/O-bound", icon=":material/hourglass_empty:", url_path="io"),
-    "web": st.Page("lab/app/pages/web.py", title="Web server", icon=":material/language:", url_path="web"),
-    "convoy": st.Page(
-        "lab/app/pages/convoy.py", title="Convoy", icon=":material/traffic:", url_path="convoy"
-    ),
-    "cluster": st.Page(
-        "lab/app/pages/cluster.py", title="Cluster", icon=":material/hub:", url_path="cluster"
-    ),
-    "compare": st.Page(
-        "lab/app/pages/compare.py",
-        title="Compare interpreters",
-        icon=":material/compare_arrows:",
-        url_path="compare",
-    ),
-    "scaling": st.Page(
-        "lab/app/pages/scaling.py", title="Scaling", icon=":material/trending_up:", url_path="scaling"
-    ),
-    "classics": st.Page(
-        "lab/app/pages/classics.py", title="Classics", icon=":material/history_edu:", url_path="classics"
-    ),
-}
-SECTIONS = {
-    "Labs": [PAGES["cpu"], PAGES["io"], PAGES["web"], PAGES["convoy"], PAGES["cluster"]],
-    "Views": [PAGES["compare"], PAGES["scaling"], PAGES["classics"]],
+    place.path: st.Page(place.page, title=place.title, icon=place.icon, url_path=place.path)
+    for place in PLACES
 }
 
 
-def legacy_destination(params: dict[str, str]) -> str | None:
-    """The page an old, single-page share link meant, or None when it is already there."""
-    if params.get("lab") == "web":
-        return "web"
-    workload = params.get("workload")
-    if workload in WORKLOADS and WORKLOADS[workload].kind == "io":
-        return "io"
-    return None
+def forward(name: str) -> Callable[[], None]:
+    """A page that only sends the visitor on to `name`'s place, with the link's settings."""
 
+    def page() -> None:
+        st.switch_page(PAGES[name], query_params=st.query_params.to_dict())
+
+    page.__name__ = f"to_{name}"
+    return page
+
+
+# Paths a lab had before its one name (`/scaling`): hidden pages that send the visitor on.
+OLD_PATHS = {
+    alias: st.Page(forward(name), title=alias, url_path=alias, visibility="hidden")
+    for alias, name in ALIASES.items()
+    if name in PAGES and alias not in PAGES
+}
+SECTIONS: dict[str, list[st.Page]] = {"": [HOME]}
+for place in PLACES:
+    SECTIONS.setdefault(place.section, []).append(PAGES[place.path])
+SECTIONS[""].extend(OLD_PATHS.values())
 
 page = st.navigation(SECTIONS)
 if "routed" not in st.session_state:  # a link is read once, when the session opens it
     st.session_state.routed = True
     params = st.query_params.to_dict()
-    destination = legacy_destination(params) if page.url_path == PAGES["cpu"].url_path else None
-    if destination is not None:
+    where = destination(page.url_path, params)
+    if where is not None:
         params.pop("lab", None)
-        st.switch_page(PAGES[destination], query_params=params)
+        st.switch_page(PAGES[where], query_params=params)
 page.run()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.engine.settings import RunSettings
+from lab.engine.settings import DEFAULT_MODES, RunSettings
 from lab.engine.workloads import WORKLOADS
 from lab.web.settings import WebSettings
 
@@ -42,7 +42,7 @@ class Controls:
 
 
 @dataclass(frozen=True)
-class PageSettings:
+class RunForm:
     """Everything the CPU-bound and I/O-bound labs' sidebar holds, in the CLI's names.
 
     `python` is an interpreter's name from the discovered list ("" is the
@@ -98,14 +98,12 @@ class PageSettings:
 
 
 def default_modes(workload: str) -> tuple[str, ...]:
-    if WORKLOADS[workload].kind == "io":
-        return ("batch", "threads", "processes", "asyncio")
-    return ("batch", "threads", "processes")
+    return DEFAULT_MODES[WORKLOADS[workload].kind]
 
 
-def defaults_for(workload: str, workers: int) -> PageSettings:
+def defaults_for(workload: str, workers: int) -> RunForm:
     info = WORKLOADS[workload]
-    return PageSettings(
+    return RunForm(
         workload=workload,
         tasks=info.default_tasks,
         size=nearest(info.size_choices, info.default_size),
@@ -131,7 +129,7 @@ class WebControls:
 
 
 @dataclass(frozen=True)
-class WebPageSettings:
+class WebForm:
     """The web lab's sidebar, in the CLI's names (`python -m lab web`)."""
 
     endpoints: tuple[str, ...] = WEB_DEFAULT_ENDPOINTS

@@ -23,9 +23,9 @@ from lab.app.form import (
     SWITCH_INTERVALS_MS,
     ControlRange,
     Controls,
-    PageSettings,
+    RunForm,
     WebControls,
-    WebPageSettings,
+    WebForm,
     defaults_for,
     nearest,
 )
@@ -119,7 +119,7 @@ def read_link(
     *,
     pythons: Collection[str] = (),
     allow_code: bool = True,
-) -> tuple[PageSettings, list[str]]:
+) -> tuple[RunForm, list[str]]:
     """Settings from a share link's query parameters, and notices for what was changed.
 
     `pythons` are the interpreter names this page may offer; `allow_code` is
@@ -146,7 +146,7 @@ def read_link(
     code, function, args = (
         read_code(reader) if WORKLOADS[workload].code_in_links else ("", DEFAULT_FUNCTION, "[]")
     )
-    settings = PageSettings(
+    settings = RunForm(
         workload=workload,
         tasks=reader.number("tasks", controls.tasks, base.tasks),
         size=size,
@@ -243,7 +243,7 @@ def read_code(reader: LinkReader) -> tuple[str, str, str]:
     return code, function, args
 
 
-def link_params(settings: PageSettings) -> tuple[dict[str, str], list[str]]:
+def link_params(settings: RunForm) -> tuple[dict[str, str], list[str]]:
     """The query string for these settings (defaults included, so a link is explicit), and any notice.
 
     The one notice: the code was too long for a link, which then holds the
@@ -288,11 +288,11 @@ def link_params(settings: PageSettings) -> tuple[dict[str, str], list[str]]:
     return params, notices
 
 
-def read_web_link(params: Mapping[str, Any], controls: WebControls) -> tuple[WebPageSettings, list[str]]:
+def read_web_link(params: Mapping[str, Any], controls: WebControls) -> tuple[WebForm, list[str]]:
     """Web-lab settings from a link (`?lab=web&...` or the web page's own), clamped like `read_link`."""
     reader = LinkReader(params)
-    base = WebPageSettings()
-    settings = WebPageSettings(
+    base = WebForm()
+    settings = WebForm(
         endpoints=reader.names("endpoints", ENDPOINTS, base.endpoints, "endpoint"),
         clients=reader.number("clients", controls.clients, base.clients),
         requests=reader.number("requests", controls.requests, base.requests),
@@ -305,7 +305,7 @@ def read_web_link(params: Mapping[str, Any], controls: WebControls) -> tuple[Web
     return settings, reader.notices
 
 
-def web_link_params(settings: WebPageSettings) -> dict[str, str]:
+def web_link_params(settings: WebForm) -> dict[str, str]:
     params = {
         "endpoints": ",".join(settings.endpoints),
         "clients": str(settings.clients),

@@ -3,8 +3,9 @@
 Every mode has one signature, like the executors of `concurrent.futures`:
 it runs the plan's tasks, hands each finished span to `emit`, and returns how
 many workers it ran them on. Adding a mode is one function and one line in
-`MODES`. `run_mode` times a mode the way the lab notes do, pool start-up
-and shutdown included, and measures the CPU the whole mode used.
+`MODE_RUNNERS` (whose names are `lab.engine.settings.MODES`). `run_mode` times
+a mode the way the lab notes do, pool start-up and shutdown included, and
+measures the CPU the whole mode used.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def preload(modes: tuple[str, ...]) -> None:
             importlib.import_module(module)
 
 
-MODES: dict[str, Callable[[ModePlan, Emit], int]] = {
+MODE_RUNNERS: dict[str, Callable[[ModePlan, Emit], int]] = {
     "batch": run_batch,
     "threads": run_threads,
     "processes": run_processes,
@@ -256,7 +257,7 @@ def run_mode(
     error: str | None = None
     workers = 1
     try:
-        workers = MODES[name](plan, emit)
+        workers = MODE_RUNNERS[name](plan, emit)
     except Exception as exc:  # reported as the mode's failure, the other modes still run
         error = f"{name} failed: {describe_error(exc)}"
     seconds = time.perf_counter() - origin

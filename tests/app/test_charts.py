@@ -17,7 +17,7 @@ from factories import (
     squares_result,
 )
 
-from lab.app.charts.runs import (
+from lab.app.charts.run import (
     MAX_TIMELINE_HEIGHT,
     cores_chart,
     fill_alpha,

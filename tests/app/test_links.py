@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab.app.form import Controls, PageSettings
+from lab.app.form import Controls, RunForm
 from lab.app.links import decode_code, encode_code, link_params, read_link
 from lab.engine.settings import MODES
 from lab.engine.workloads import WORKLOADS
@@ -17,18 +17,14 @@ CONTROLS = Controls()
 
 
 def test_a_link_round_trips() -> None:
-    page = PageSettings(
-        "sleep", tasks=5, size=50, workers=3, threads=4, modes=("batch", "threads"), repeats=2
-    )
+    page = RunForm("sleep", tasks=5, size=50, workers=3, threads=4, modes=("batch", "threads"), repeats=2)
     again, notices = read_link(link_params(page)[0], CONTROLS, 2)
     assert notices == []
     assert again == page
 
 
 def test_http_links_keep_url_and_latency() -> None:
-    page = PageSettings(
-        "http", tasks=3, size=1, url="https://example.com/a", latency_ms=50, modes=("threads",)
-    )
+    page = RunForm("http", tasks=3, size=1, url="https://example.com/a", latency_ms=50, modes=("threads",))
     again, notices = read_link(link_params(page)[0], CONTROLS, 2)
     assert notices == [] and again == page
 
@@ -81,7 +77,7 @@ def test_sizes_snap_to_the_offered_log_scale() -> None:
 
 @given(
     st.dictionaries(
-        st.sampled_from([*sorted(link_params(PageSettings())[0].keys()), "url", "x"]), st.text(max_size=60)
+        st.sampled_from([*sorted(link_params(RunForm())[0].keys()), "url", "x"]), st.text(max_size=60)
     )
 )
 def test_any_link_reads_into_settings_the_engine_accepts(params: dict[str, str]) -> None:
@@ -95,7 +91,7 @@ PYTHONS = ("3.11", "3.13", "3.13t")
 
 
 def test_an_interpreter_link_round_trips_by_name_with_its_gil_switch_and_the_xray() -> None:
-    page = PageSettings("squares", python="3.13t", gil="off", xray=True, switch_interval_ms=1.0)
+    page = RunForm("squares", python="3.13t", gil="off", xray=True, switch_interval_ms=1.0)
     again, notices = read_link(link_params(page)[0], CONTROLS, 2, pythons=PYTHONS)
     assert notices == [] and again == page
 
@@ -116,7 +112,7 @@ CODE = "def work(n):\n    return sum(i * i for i in range(n))\n"
 
 
 def test_short_code_travels_in_the_link_compressed() -> None:
-    page = PageSettings("function", code=CODE, function="work", args="[1000]")
+    page = RunForm("function", code=CODE, function="work", args="[1000]")
     params, notices = link_params(page)
     assert notices == [] and "code" in params and len(params["code"]) < len(CODE) * 2
     again, read_notices = read_link(params, CONTROLS, 2)
@@ -125,13 +121,13 @@ def test_short_code_travels_in_the_link_compressed() -> None:
 
 def test_long_code_leaves_the_link_with_a_notice() -> None:
     code = "".join(f"def f{i}():\n    return {i * 7919 % 10007}\n" for i in range(400))
-    params, notices = link_params(PageSettings("function", code=code))
+    params, notices = link_params(RunForm("function", code=code))
     assert "code" not in params and "too long for a share link" in notices[0]
     assert encode_code(code) is None
 
 
 def test_a_public_page_ignores_a_links_code() -> None:
-    params, _ = link_params(PageSettings("function", code=CODE))
+    params, _ = link_params(RunForm("function", code=CODE))
     page, notices = read_link(params, CONTROLS, 2, allow_code=False)
     assert page.workload == "squares" and page.code == ""
     assert any(

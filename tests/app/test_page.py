@@ -22,10 +22,21 @@ PAGES = "lab/app/pages"
 
 
 def page(**query: str) -> AppTest:
+    """The CPU-bound place, opened by its path or, with settings, by an older link to the front page."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in query.items():
         at.query_params[key] = value
+    if not query:
+        return at.run().switch_page(f"{PAGES}/cpu.py").run()
     return at.run()
+
+
+def test_the_front_page_offers_every_place_and_says_the_hosts_mode() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and title(at) == "GIL Lab"
+    links = {element.proto.label for element in at.get("page_link")}
+    assert {"CPU-bound", "I/O-bound", "Web server", "Convoy", "Cluster", "Scaling", "Classics"} <= links
+    assert any("Private mode" in caption.value for caption in at.caption)
 
 
 def open_page(at: AppTest, name: str) -> AppTest:

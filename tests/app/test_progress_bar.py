@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-import lab.app.lab as page_lab
-from lab.app.lab import REDRAW_SECONDS, Bar
+import lab.app.flow as page_lab
+from lab.app.flow import REDRAW_SECONDS, Bar
 
 
 class Slot:

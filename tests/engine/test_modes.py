@@ -154,3 +154,10 @@ def test_a_broken_pool_is_reported_as_failed_tasks() -> None:
     assert result.error and "processes failed" in result.error
     assert [span.ok for span in result.spans] == [False, False, False]
     assert len(streamed) == 3
+
+
+def test_every_mode_the_settings_accept_has_a_runner_and_no_runner_goes_unnamed() -> None:
+    from lab.engine.modes import MODE_RUNNERS
+    from lab.engine.settings import MODES
+
+    assert tuple(MODE_RUNNERS) == MODES

@@ -13,7 +13,7 @@ from factories import (
     squares_result,
 )
 
-from lab.app.texts import text
+from lab.app.text import text
 from lab.core.steadiness import judge
 from lab.engine.results import RunResult
 from lab.run.csvio import from_csv, to_csv

@@ -16,7 +16,7 @@ from sweep.sweep_factories import (
     sweep_settings,
 )
 
-from lab.app.charts.scaling import scaling_figure
+from lab.app.charts.sweep import scaling_figure
 from lab.core.steadiness import judge
 from lab.engine.results import RunResult
 from lab.engine.settings import RunSettings

@@ -17,7 +17,7 @@ import re
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab.app.charts.runs import (
+from lab.app.charts.run import (
     MAX_LABELLED_WORKERS,
     MAX_TIMELINE_HEIGHT,
     SHADING_NOTE,

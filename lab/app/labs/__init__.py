@@ -1,1 +1,1 @@
-"""The labs: one `Lab` object each (`lab.app.lab`), drawn by the page files in `lab/app/pages/`."""
+"""The labs: one `Lab` object each (`lab.app.flow`), drawn by the page files in `lab/app/pages/`."""

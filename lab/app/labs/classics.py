@@ -18,7 +18,7 @@ import streamlit as st
 
 from lab.app import state
 from lab.app.charts import classics as charts
-from lab.app.lab import Bar, Lab, Progress
+from lab.app.flow import Bar, Lab, Progress
 from lab.app.links import LinkReader
 from lab.classics import csvio
 from lab.classics.catalogue import CLASSIC_NAMES, CLASSICS, Classic

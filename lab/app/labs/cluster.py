@@ -19,9 +19,9 @@ import streamlit as st
 
 from lab.app import state
 from lab.app.charts import cluster as charts
+from lab.app.flow import Bar, Lab, Progress
 from lab.app.form import ControlRange, nearest
 from lab.app.history import display_time
-from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import LinkReader
 from lab.cluster import csvio
 from lab.cluster.csvio import ClusterRun, ImportedClusterRun

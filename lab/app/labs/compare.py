@@ -17,8 +17,8 @@ import streamlit as st
 
 from lab.app import state
 from lab.app.charts import compare as charts
+from lab.app.flow import Bar, Lab, Progress
 from lab.app.form import Controls, nearest
-from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import LinkReader
 from lab.compare.results import CompareResult, label_of
 from lab.compare.runner import Comparison
@@ -26,12 +26,11 @@ from lab.compare.settings import CompareSettings
 from lab.compare.takeaway import compare_takeaway
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import Interpreter, PythonChoice, current_interpreter
-from lab.engine.settings import MODES, RunSettings
+from lab.engine.settings import DEFAULT_MODES, MODES, RunSettings
 from lab.engine.workloads import WORKLOADS
 from lab.run import csvio
 
 WORKLOAD_CHOICES = ("squares", "sha256")
-DEFAULT_MODES = ("batch", "threads", "processes")
 MAX_ROUNDS = 5
 
 
@@ -41,7 +40,7 @@ class CompareForm:
     tasks: int = 4
     size: int = 3_000_000
     workers: int = 2
-    modes: tuple[str, ...] = DEFAULT_MODES
+    modes: tuple[str, ...] = DEFAULT_MODES["cpu"]
     rounds: int = 1
     pythons: tuple[str, ...] = ()
 
@@ -92,7 +91,7 @@ class CompareLab(Lab[CompareForm, CompareSettings, Comparison, CompareResult]):
             tasks=reader.number("tasks", controls.tasks, base.tasks),
             size=reader.size(info.size_choices, base.size),
             workers=reader.number("workers", controls.workers, state.machine().parallel_slots),
-            modes=reader.names("modes", MODES, DEFAULT_MODES, "mode"),
+            modes=reader.names("modes", MODES, DEFAULT_MODES["cpu"], "mode"),
             rounds=reader.number("rounds", controls.repeats, 1),
             pythons=reader.names(
                 "pythons", offered, default_pythons(offered, current_interpreter().name), "interpreter"

@@ -18,7 +18,7 @@ import streamlit as st
 from lab.app import state
 from lab.app.charts import convoy as charts
 from lab.app.charts import xray as xray_charts
-from lab.app.lab import Bar, Lab, Progress
+from lab.app.flow import Bar, Lab, Progress
 from lab.app.labs.compare import choices
 from lab.app.links import LinkReader
 from lab.convoy import csvio as convoy_csv

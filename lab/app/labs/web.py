@@ -9,9 +9,9 @@ import streamlit as st
 
 from lab.app import state
 from lab.app.charts import web as web_charts
-from lab.app.form import WebControls, WebPageSettings
+from lab.app.flow import Bar, Lab, Progress
+from lab.app.form import WebControls, WebForm
 from lab.app.history import web_history_table
-from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import read_web_link, web_link_params
 from lab.engine.workloads import WORKLOADS
 from lab.web import csvio
@@ -27,7 +27,7 @@ INTRO = (
 )
 
 
-class WebLab(Lab[WebPageSettings, WebSettings, WebExperiment, WebRun]):
+class WebLab(Lab[WebForm, WebSettings, WebExperiment, WebRun]):
     key = "web"
     title = "Web server"
     intro = INTRO
@@ -39,10 +39,10 @@ class WebLab(Lab[WebPageSettings, WebSettings, WebExperiment, WebRun]):
     def widget_key(self) -> str:
         return "endpoints"
 
-    def read_link(self, params: Mapping[str, Any]) -> tuple[WebPageSettings, list[str]]:
+    def read_link(self, params: Mapping[str, Any]) -> tuple[WebForm, list[str]]:
         return read_web_link(params, WebControls())
 
-    def apply(self, form: WebPageSettings) -> None:
+    def apply(self, form: WebForm) -> None:
         st.session_state.endpoints = list(form.endpoints)
         st.session_state.clients = form.clients
         st.session_state.web_requests = form.requests
@@ -52,7 +52,7 @@ class WebLab(Lab[WebPageSettings, WebSettings, WebExperiment, WebRun]):
         st.session_state.threadpool = form.threadpool
         st.session_state.server_workers = form.server_workers
 
-    def sidebar(self) -> WebPageSettings:
+    def sidebar(self) -> WebForm:
         """Which endpoints, how many clients, how long, how big the pool."""
         ranges = WebControls()
         st.header(self.title)
@@ -93,7 +93,7 @@ class WebLab(Lab[WebPageSettings, WebSettings, WebExperiment, WebRun]):
         workers = st.slider(
             "Server processes", ranges.server_workers.low, ranges.server_workers.high, key="server_workers"
         )
-        return WebPageSettings(
+        return WebForm(
             endpoints=tuple(endpoints),
             clients=clients,
             requests=requests,
@@ -104,17 +104,17 @@ class WebLab(Lab[WebPageSettings, WebSettings, WebExperiment, WebRun]):
             server_workers=workers,
         )
 
-    def link(self, form: WebPageSettings) -> tuple[dict[str, str], list[str]]:
+    def link(self, form: WebForm) -> tuple[dict[str, str], list[str]]:
         return web_link_params(form), []
 
-    def settings(self, form: WebPageSettings) -> WebSettings:
+    def settings(self, form: WebForm) -> WebSettings:
         admitted: WebSettings = state.hosting().admit(form.web_settings())
         return admitted
 
     def estimate(self, settings: WebSettings) -> str | None:
         return f"{settings.describe_load()}: about {settings.cost(state.machine().usable_cores):.0f} s"
 
-    def experiment(self, settings: WebSettings, form: WebPageSettings) -> WebExperiment:
+    def experiment(self, settings: WebSettings, form: WebForm) -> WebExperiment:
         return WebExperiment(settings)
 
     def progress(self, settings: WebSettings) -> Progress[WebExperiment]:

@@ -1,6 +1,6 @@
-"""The Classics place: the shared flow of `lab.app.lab.render` over its `Lab`, then every source."""
+"""The Classics place: the shared flow of `lab.app.flow.render` over its `Lab`, then every source."""
 
-from lab.app.lab import render
+from lab.app.flow import render
 from lab.app.labs.classics import ClassicsLab, draw_catalogue
 
 render(ClassicsLab())

@@ -1,6 +1,6 @@
-"""The Convoy lab's page: the shared flow of `lab.app.lab.render` over its `Lab`."""
+"""The Convoy lab's page: the shared flow of `lab.app.flow.render` over its `Lab`."""
 
-from lab.app.lab import render
+from lab.app.flow import render
 from lab.app.labs.convoy import ConvoyLab
 
 render(ConvoyLab())

@@ -1,6 +1,6 @@
-"""The CPU-bound lab's page: the shared flow of `lab.app.lab.render` over its `Lab`."""
+"""The CPU-bound lab's page: the shared flow of `lab.app.flow.render` over its `Lab`."""
 
-from lab.app.lab import render
-from lab.app.labs.runs import cpu_bound
+from lab.app.flow import render
+from lab.app.labs.run import cpu_bound
 
 render(cpu_bound())

@@ -1,6 +1,6 @@
-"""The Web server lab's page: the shared flow of `lab.app.lab.render` over its `Lab`."""
+"""The Web server lab's page: the shared flow of `lab.app.flow.render` over its `Lab`."""
 
-from lab.app.lab import render
+from lab.app.flow import render
 from lab.app.labs.web import WebLab
 
 render(WebLab())

@@ -20,20 +20,20 @@ from typing import Any
 import streamlit as st
 
 from lab.app import state
-from lab.app.charts import runs as charts
+from lab.app.charts import run as charts
 from lab.app.charts import xray as xray_charts
+from lab.app.flow import Bar, Lab, Progress
 from lab.app.form import (
     DEFAULT_FUNCTION,
     LABS,
     SWITCH_INTERVALS_MS,
     ControlRange,
     Controls,
-    PageSettings,
+    RunForm,
     defaults_for,
     nearest,
 )
 from lab.app.history import history_table, modes_table, run_label
-from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import link_params, read_link
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import GIL_SETTINGS
@@ -70,7 +70,7 @@ def work(n: int) -> int:
 EXAMPLE_ARGS = "[20000]"
 
 
-class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
+class RunLab(Lab[RunForm, RunSettings, Experiment, Run]):
     """The CPU-bound or the I/O-bound lab."""
 
     csv_name = "gil-lab-history.csv"
@@ -101,7 +101,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         cap = max(1, min(base.workers.high, host.limits.max_processes))
         return replace(base, workers=ControlRange(1, cap, min(base.workers.default, cap)))
 
-    def read_link(self, params: Mapping[str, Any]) -> tuple[PageSettings, list[str]]:
+    def read_link(self, params: Mapping[str, Any]) -> tuple[RunForm, list[str]]:
         form, notices = read_link(
             params,
             self.controls(),
@@ -117,7 +117,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
             form = replace(form, code=EXAMPLE_CODE, args=form.args if form.args != "[]" else EXAMPLE_ARGS)
         return form, notices
 
-    def apply(self, form: PageSettings) -> None:
+    def apply(self, form: RunForm) -> None:
         values = {
             "workload": form.workload,
             "tasks": form.tasks,
@@ -146,7 +146,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         st.session_state[self.k("tasks")] = defaults.tasks
         st.session_state[self.k("modes")] = list(defaults.modes)
 
-    def sidebar(self) -> PageSettings:
+    def sidebar(self) -> RunForm:
         limits = self.controls()
         st.header(self.title)
         workload = st.radio(
@@ -235,7 +235,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
                 help="sys.setswitchinterval: how long a thread may hold the GIL before it is asked to hand "
                 "it over.",
             )
-        return PageSettings(
+        return RunForm(
             workload=workload,
             tasks=tasks,
             size=size,
@@ -280,10 +280,10 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
         )
         return python, "" if gil == "default" else gil
 
-    def link(self, form: PageSettings) -> tuple[dict[str, str], list[str]]:
+    def link(self, form: RunForm) -> tuple[dict[str, str], list[str]]:
         return link_params(form)
 
-    def function_target(self, form: PageSettings) -> str | None:
+    def function_target(self, form: RunForm) -> str | None:
         """Write the person's code to a module of this session and name its function (PATH.py:FUNCTION)."""
         if not WORKLOADS[form.workload].needs_code:
             return None
@@ -297,7 +297,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
             path.write_text(form.code, encoding="utf-8")
         return f"{path}:{form.function}"
 
-    def settings(self, form: PageSettings) -> RunSettings:
+    def settings(self, form: RunForm) -> RunSettings:
         host = state.hosting()
         settings: RunSettings = host.admit(form.run_settings(self.function_target(form)))
         host.interpreter(settings, allow_paths=False)  # refuses a name this host does not offer
@@ -312,7 +312,7 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
             f"{', '.join(settings.modes)}: about {seconds:.0f} s on this machine"
         )
 
-    def experiment(self, settings: RunSettings, form: PageSettings) -> Experiment:
+    def experiment(self, settings: RunSettings, form: RunForm) -> Experiment:
         host = state.hosting()
         interpreter = host.interpreter(settings, allow_paths=False)
         host.check_runnable(settings, interpreter)

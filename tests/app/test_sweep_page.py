@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, no
 
 TIMEOUT = 180
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-PAGE = "lab/app/pages/scaling.py"
+PAGE = "lab/app/pages/sweep.py"
 
 
 def scaling_page(**query: str) -> AppTest:

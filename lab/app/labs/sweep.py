@@ -5,7 +5,7 @@ answers "how do threads, processes and subinterpreters *scale*, and how far
 can each go on this machine": it runs a sweep (`lab.sweep.runner`), draws
 speedup and efficiency against workers with the ideal, the fitted curves and
 the cores band, and says what the fits mean. Everything else (link, Run and
-Cancel, the host's line, history, CSV) is the shared flow of `lab.app.lab`.
+Cancel, the host's line, history, CSV) is the shared flow of `lab.app.flow`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 import streamlit as st
 
 from lab.app import state
-from lab.app.charts.scaling import PNG_CONFIG, figure_html, scaling_figure
+from lab.app.charts.sweep import PNG_CONFIG, figure_html, scaling_figure
+from lab.app.flow import Bar, Lab, Progress
 from lab.app.form import ControlRange, nearest
 from lab.app.history import display_time
-from lab.app.lab import Bar, Lab, Progress
 from lab.app.links import LinkReader
 from lab.core.interpreters import Interpreter
 from lab.engine.settings import RunSettings
@@ -64,7 +64,7 @@ def default_size(workload: str) -> int:
 
 
 @dataclass(frozen=True)
-class ScalingForm:
+class SweepForm:
     """What the Scaling view's sidebar holds, in the CLI's names (`python -m lab sweep`).
 
     `pythons` are line labels from `python_options` (`3.12`, `3.13t:gil=off`);
@@ -111,13 +111,13 @@ def own_python(found: Sequence[Interpreter]) -> tuple[str, ...]:
 
 def read_scaling_link(
     params: Mapping[str, Any], pythons: Sequence[str], default_pythons: tuple[str, ...]
-) -> tuple[ScalingForm, list[str]]:
+) -> tuple[SweepForm, list[str]]:
     """The view's form from a share link: unknown names dropped, numbers clamped, each with a notice."""
     reader = LinkReader(params)
     workload = reader.choice("workload", WORKLOAD_CHOICES, "squares")
     info = WORKLOADS[workload]
     counts = reader.names("workers", [str(count) for count in WORKER_CHOICES], (), "worker count")
-    form = ScalingForm(
+    form = SweepForm(
         workload=workload,
         size=reader.size(info.size_choices, default_size(workload)),
         workers=tuple(int(count) for count in counts) or DEFAULT_WORKERS,
@@ -129,7 +129,7 @@ def read_scaling_link(
     return form, reader.notices
 
 
-def scaling_link(form: ScalingForm) -> dict[str, str]:
+def scaling_link(form: SweepForm) -> dict[str, str]:
     params = {
         "workload": form.workload,
         "size": str(form.size),
@@ -143,7 +143,7 @@ def scaling_link(form: ScalingForm) -> dict[str, str]:
     return params
 
 
-class ScalingLab(Lab[ScalingForm, SweepSettings, Sweep, SweepResult]):
+class SweepLab(Lab[SweepForm, SweepSettings, Sweep, SweepResult]):
     key = "scaling"
     title = "Scaling"
     intro = INTRO
@@ -161,11 +161,11 @@ class ScalingLab(Lab[ScalingForm, SweepSettings, Sweep, SweepResult]):
     def offered(self) -> list[Interpreter]:
         return state.interpreters()
 
-    def read_link(self, params: Mapping[str, Any]) -> tuple[ScalingForm, list[str]]:
+    def read_link(self, params: Mapping[str, Any]) -> tuple[SweepForm, list[str]]:
         found = self.offered()
         return read_scaling_link(params, python_options(found), own_python(found))
 
-    def apply(self, form: ScalingForm) -> None:
+    def apply(self, form: SweepForm) -> None:
         values: dict[str, Any] = {
             "workload": form.workload,
             f"size_{form.workload}": form.size,
@@ -178,7 +178,7 @@ class ScalingLab(Lab[ScalingForm, SweepSettings, Sweep, SweepResult]):
         for name, value in values.items():
             st.session_state[self.k(name)] = value
 
-    def sidebar(self) -> ScalingForm:
+    def sidebar(self) -> SweepForm:
         st.header(self.title)
         workload = st.radio(
             "Workload",
@@ -231,7 +231,7 @@ class ScalingLab(Lab[ScalingForm, SweepSettings, Sweep, SweepResult]):
             key=self.k("repeats"),
             help="Rounds over every point, interleaved, so a busy moment hits all points alike.",
         )
-        return ScalingForm(
+        return SweepForm(
             workload=workload,
             size=size,
             workers=tuple(sorted(workers)),
@@ -241,7 +241,7 @@ class ScalingLab(Lab[ScalingForm, SweepSettings, Sweep, SweepResult]):
             repeats=repeats,
         )
 
-    def link(self, form: ScalingForm) -> tuple[dict[str, str], list[str]]:
+    def link(self, form: SweepForm) -> tuple[dict[str, str], list[str]]:
         return scaling_link(form), []
 
     def interpreters(self, settings: SweepSettings) -> list[Interpreter]:
@@ -257,7 +257,7 @@ class ScalingLab(Lab[ScalingForm, SweepSettings, Sweep, SweepResult]):
             host.check_runnable(settings.for_step(largest), interpreter)
         return interpreters
 
-    def settings(self, form: ScalingForm) -> SweepSettings:
+    def settings(self, form: SweepForm) -> SweepSettings:
         admitted: SweepSettings = state.hosting().admit(form.sweep_settings())
         self.interpreters(admitted)
         return admitted
@@ -268,7 +268,7 @@ class ScalingLab(Lab[ScalingForm, SweepSettings, Sweep, SweepResult]):
         note = " · 1 worker added: speedups are measured against it" if settings.added_one else ""
         return f"{points} points × {settings.rounds} round(s): about {seconds:.0f} s on this machine{note}"
 
-    def experiment(self, settings: SweepSettings, form: ScalingForm) -> Sweep:
+    def experiment(self, settings: SweepSettings, form: SweepForm) -> Sweep:
         host = state.hosting()
         return Sweep(settings, self.interpreters(settings), deadline_s=host.deadline_s, public=host.public)
 

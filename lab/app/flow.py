@@ -20,7 +20,7 @@ import streamlit as st
 
 from lab.app import state
 from lab.app.history import remove_run
-from lab.app.texts import text
+from lab.app.text import text
 from lab.core.errors import LabError, ResultsFormatError
 from lab.core.machine import Machine, machine_lines
 from lab.hosting.line import Runnable

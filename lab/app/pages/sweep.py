@@ -1,0 +1,6 @@
+"""The Scaling view's page: the shared flow of `lab.app.flow.render` over its `Lab`."""
+
+from lab.app.flow import render
+from lab.app.labs.sweep import SweepLab
+
+render(SweepLab())
