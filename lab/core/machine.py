@@ -36,6 +36,7 @@ class Machine:
     os: str
     machine: str
     start_method: str
+    cpu_model: str | None = None  # /proc/cpuinfo's "model name"; None where not said (or older records)
 
     @property
     def parallel_slots(self) -> int:
@@ -56,7 +57,11 @@ class Machine:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Machine:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        """Every field this version writes; `cpu_model` may be missing (records written before it)."""
+        optional = {"cpu_model"}
+        return cls(
+            **{name: data[name] for name in cls.__dataclass_fields__ if name not in optional or name in data}
+        )
 
 
 def cgroup_cpu_quota(root: Path = CGROUP_ROOT) -> float | None:
@@ -99,6 +104,19 @@ def physical_core_count(cpuinfo: Path = Path("/proc/cpuinfo")) -> int | None:
     return len(cores) or None
 
 
+def cpu_model_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    """The first "model name" in /proc/cpuinfo (Linux on x86; ARM boards often have none), else None."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return " ".join(value.split())[:200]
+    return None
+
+
 def affinity_core_count() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -128,4 +146,5 @@ def current_machine(start_method: str | None = None) -> Machine:
         os=f"{platform.system()} {platform.release()}",
         machine=platform.machine(),
         start_method=start_method or multiprocessing.get_context().get_start_method(),
+        cpu_model=cpu_model_name(),
     )
