@@ -23,6 +23,7 @@ app: $(VENV)/.app
 # Everything: lint, types, the dependency contract, then every tier of tests (browser and load included).
 test: $(VENV)/.dev pythons
 	./scripts/ensure-chromium
+	./scripts/ensure-postgresql
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 

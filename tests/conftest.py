@@ -8,6 +8,10 @@ check` runs what no tier marks.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +19,13 @@ import psutil
 import pytest
 
 from lab.engine.latency_server import EmbeddedServer
+
+# No test writes to the developer's own run store: every store the tests (and the CLIs and pages they
+# start, which inherit this environment) open by default lives in this session's folder.
+STORE_HOME = tempfile.mkdtemp(prefix="gil-lab-tests-data-")
+os.environ["XDG_DATA_HOME"] = STORE_HOME
+os.environ.pop("GIL_LAB_DATABASE_URL", None)
+atexit.register(shutil.rmtree, STORE_HOME, True)
 
 
 @pytest.fixture(scope="session")

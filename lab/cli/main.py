@@ -18,7 +18,7 @@ from lab.core.errors import InvalidSettings, LabError
 from lab.core.machine import current_machine
 from lab.hosting.admission import Hosting
 
-SUBCOMMANDS = ("run", "compare", "sweep", "convoy", "cluster", "web", "serve", "pythons", "info")
+SUBCOMMANDS = ("run", "compare", "sweep", "convoy", "cluster", "web", "runs", "serve", "pythons", "info")
 
 
 def subcommand(name: str) -> ModuleType:
