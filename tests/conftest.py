@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from pg_server import PgServer, find_binaries
 
 from lab.engine.latency_server import EmbeddedServer
 
@@ -33,6 +34,19 @@ def latency_server() -> Iterator[EmbeddedServer]:
     """One embedded latency server for the whole session, in its own process."""
     with EmbeddedServer(latency_ms=200, nbytes=64 * 1024) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the session (the run store's tests, the permalink browser test)."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed here (make test installs it: scripts/ensure-postgresql)")
+    server = PgServer(binaries)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
-from lab.app import state
+from lab.app import state, stored
 from lab.app.history import remove_run
+from lab.app.report import measured_on
 from lab.app.texts import text
 from lab.core.errors import LabError, ResultsFormatError
 from lab.core.machine import Machine
@@ -161,6 +162,9 @@ def ensure_state(lab: Lab[Any, Any, Any, Any]) -> None:
 
 
 def render(lab: Lab[Any, Any, Any, Any]) -> None:
+    permalink = stored.requested()
+    if permalink is not None and draw_stored(lab, permalink):
+        return
     ensure_state(lab)
     host = state.hosting()
     with st.sidebar:
@@ -200,6 +204,7 @@ def render(lab: Lab[Any, Any, Any, Any]) -> None:
         cancel_slot.empty()
         if result is not None:
             state.remember(result, lab.key)
+            stored.keep(result)
     last = state.last_run(lab.key)
     if last is not None:
         lab.draw(last)
@@ -208,6 +213,26 @@ def render(lab: Lab[Any, Any, Any, Any]) -> None:
     if lab.explainer:
         with st.expander("What this lab shows", expanded=last is None):
             st.markdown(text(lab.explainer))
+
+
+def draw_stored(lab: Lab[Any, Any, Any, Any], run: str) -> bool:
+    """`?run=ID`: the stored run, read-only, with where and how it was measured; False to draw the lab."""
+    found = stored.open_requested(run)
+    if found is None:
+        return False
+    if not lab.owns(found.record):
+        st.warning(f"The link's run is a {found.lab} run, which this page does not show.")
+        return False
+    st.title(lab.title)
+    st.info(measured_on(found))
+    st.caption(f"A stored run, read-only: {found.lab} run {found.run_id}, {found.status.replace('_', ' ')}.")
+    if st.button("Back to the lab", help="Leave this stored run and set up a run of your own here."):
+        del st.query_params[stored.RUN_PARAM]
+        st.rerun()
+    lab.draw(found.record)
+    machine = getattr(found.record, "machine", None)
+    draw_machine(machine if isinstance(machine, Machine) else state.machine())
+    return True
 
 
 def mark_cancelled() -> None:

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from pg_server import PgServer, find_binaries
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    binaries = find_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL is not installed here (make test installs it: scripts/ensure-postgresql)")
-    server = PgServer(binaries)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+from pg_server import PgServer
 
 
 @pytest.fixture(scope="session")
