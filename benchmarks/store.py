@@ -88,7 +88,9 @@ def bench(name: str, url: str, count: int) -> None:
         print(f"  the last 1,000 saves:            {ms(saves[-1000:])}")
         print(f"list, first page of 50:            {ms(timed(lambda: store.list(limit=50), 30))}")
         print(f"list, first page of 50, by lab:    {ms(timed(lambda: store.list(lab='web', limit=50), 30))}")
-        print(f"list, 50 opened (unreadable check): {ms(timed(lambda: store.list(limit=50, check=True), 10))}")
+        print(
+            f"list, 50 opened (unreadable check): {ms(timed(lambda: store.list(limit=50, check=True), 10))}"
+        )
         print(f"count:                             {ms(timed(store.count, 30))}")
         ids = {lab: [row.id for row in store.list(lab=lab, limit=200)] for lab in LABS}
         for lab in LABS:
@@ -98,7 +100,9 @@ def bench(name: str, url: str, count: int) -> None:
         with store.transaction() as connection:
             body = connection.execute(select(func.avg(runs.c.size_bytes))).scalar()
         size = database_bytes(store)
-        print(f"database: {size / 1e6:.1f} MB, {size / count / 1024:.1f} KiB per run (JSON {float(body or 0) / 1024:.1f} KiB)")
+        print(
+            f"database: {size / 1e6:.1f} MB, {size / count / 1024:.1f} KiB per run (JSON {float(body or 0) / 1024:.1f} KiB)"
+        )
 
 
 @contextmanager
