@@ -99,6 +99,11 @@ def as_text(data: str | bytes) -> str:
     return data.removeprefix("\ufeff")
 
 
+# Columns added to every lab's CSV after its format's version: a file written before them reads with
+# them empty (None), so older exports still import.
+LATER_COLUMNS = frozenset({"cpu_model"})
+
+
 def read_table(
     text: str,
     columns: Iterable[str],
@@ -118,7 +123,8 @@ def read_table(
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
             raise ResultsFormatError(f"the CSV header repeats column {duplicates[0]!r}")
-        missing = [name for name in columns if name not in header]
+        later = [name for name in LATER_COLUMNS if name not in header]
+        missing = [name for name in columns if name not in header and name not in later]
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
             noun = "columns" if len(missing) > 1 else "column"
@@ -133,7 +139,7 @@ def read_table(
                 raise ResultsFormatError(
                     f"line {reader.line_num}: {len(cells)} fields, the header has {len(header)}"
                 )
-            raw = dict(zip(header, cells, strict=True))
+            raw = dict(zip(header, cells, strict=True)) | dict.fromkeys(later, "")
             rows.append(Row(reader.line_num, raw, parse(reader.line_num, raw)))
     except csv.Error as exc:
         raise ResultsFormatError(f"not a readable CSV: {exc}") from None

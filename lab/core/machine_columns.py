@@ -27,6 +27,7 @@ MACHINE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("os", "text"),
     ("machine", "text"),
     ("machine_start_method", "text"),
+    ("cpu_model", "text?"),  # added with Machine.cpu_model; older files read with it empty (LATER_COLUMNS)
 )
 
 
@@ -45,6 +46,7 @@ def machine_values(machine: Machine) -> dict[str, Any]:
         "os": machine.os,
         "machine": machine.machine,
         "machine_start_method": machine.start_method,
+        "cpu_model": machine.cpu_model,
     }
 
 
@@ -68,4 +70,5 @@ def build_machine(row: Row) -> Machine:
         os=values["os"],
         machine=values["machine"],
         start_method=values["machine_start_method"],
+        cpu_model=values["cpu_model"],
     )
