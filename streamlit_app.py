@@ -36,10 +36,11 @@ PAGES = {
     "scaling": st.Page(
         "lab/app/pages/scaling.py", title="Scaling", icon=":material/trending_up:", url_path="scaling"
     ),
+    "runs": st.Page("lab/app/pages/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
 }
 SECTIONS = {
     "Labs": [PAGES["cpu"], PAGES["io"], PAGES["web"], PAGES["convoy"], PAGES["cluster"]],
-    "Views": [PAGES["compare"], PAGES["scaling"]],
+    "Views": [PAGES["compare"], PAGES["scaling"], PAGES["runs"]],
 }
 
 

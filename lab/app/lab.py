@@ -220,9 +220,8 @@ def draw_stored(lab: Lab[Any, Any, Any, Any], run: str) -> bool:
     found = stored.open_requested(run)
     if found is None:
         return False
-    if not lab.owns(found.record):
-        st.warning(f"The link's run is a {found.lab} run, which this page does not show.")
-        return False
+    if not lab.owns(found.record):  # a link to another lab's place, or to the default page: go there
+        st.switch_page(stored.page_path(found), query_params={stored.RUN_PARAM: found.id})
     st.title(lab.title)
     st.info(measured_on(found))
     st.caption(f"A stored run, read-only: {found.lab} run {found.run_id}, {found.status.replace('_', ' ')}.")

@@ -47,6 +47,17 @@ def keep(result: Any) -> None:
     st.caption(f"Stored: this run's permalink is `?run={stored}`.")
 
 
+def page_of(stored: StoredRun) -> str:
+    """The page (its file under lab/app/pages/) that draws a stored run of this lab."""
+    if stored.lab == "run":
+        return "io" if getattr(stored.record.settings, "kind", None) == "io" else "cpu"
+    return {"sweep": "scaling"}.get(stored.lab, stored.lab)
+
+
+def page_path(stored: StoredRun) -> str:
+    return f"lab/app/pages/{page_of(stored)}.py"
+
+
 def requested() -> str | None:
     value = st.query_params.get(RUN_PARAM)
     return str(value) if value else None

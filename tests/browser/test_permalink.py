@@ -109,3 +109,19 @@ def test_a_run_made_on_the_page_is_stored_and_its_permalink_opens_it(
         expect(page.locator(".js-plotly-plot").first).to_be_visible()
     finally:
         page.context.close()
+
+
+def test_a_link_to_another_labs_run_opens_in_that_labs_place(
+    browser: Browser, server: StreamlitServer, store_url: str
+) -> None:
+    record = sample("web")
+    with RunStore.open(store_url) as store:
+        stored = store.save(record)
+    page = new_page(browser)
+    try:
+        open_stored(page, f"{server.url}/?run={stored}")  # the default place is the CPU-bound lab's
+        expect(page.get_by_text(f"Measured on: {record.machine.cpu_model}")).to_be_visible()
+        page.wait_for_url(re.compile(rf"/web\?run={stored}$"))
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    finally:
+        page.context.close()
