@@ -49,10 +49,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from lab.core import config
-from lab.core.errors import InvalidSettings, NotPermitted, StoreUnavailable, UnknownRun
+from lab.core.errors import InvalidSettings, LabError, NotPermitted, StoreUnavailable, UnknownRun
 from lab.store import labs
 from lab.store.ids import check_id, new_id
 from lab.store.schema import runs, upgrade
@@ -217,8 +217,12 @@ class RunStore:
         self.clock = clock
         self.where = engine.url.render_as_string(hide_password=True)
         self.postgres = engine.dialect.name == "postgresql"
-        with self.transaction(write=True) as connection:
-            upgrade(connection)
+        try:
+            with self.transaction(write=True) as connection:
+                upgrade(connection)
+        except LabError:
+            engine.dispose()  # a store that cannot open leaves no pooled connection behind
+            raise
 
     @classmethod
     def open(
@@ -295,21 +299,16 @@ class RunStore:
             "record_version": data.get("schema_version"),
             "body": body,
         }
-        for _ in range(3):
-            try:
-                with self.transaction(write=True) as connection:
-                    known = self.id_of(connection, summary.lab, summary.run_id[:64])
-                    if known is not None:
-                        return known
-                    stored = new_id()
-                    connection.execute(insert(runs).values(id=stored, stored_at=self.clock(), **values))
-                    self.evict(connection, stored)
-                    return stored
-            except StoreUnavailable as exc:
-                if not isinstance(exc.__context__, IntegrityError):
-                    raise
-                # Another writer stored this run between our look and our insert: read its id.
-        raise StoreUnavailable(f"the run store ({self.where}) kept refusing run {summary.run_id}")
+        # One transaction, and one writer at a time (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
+        # lock), so the look-up and the insert cannot race another process saving the same run.
+        with self.transaction(write=True) as connection:
+            known = self.id_of(connection, summary.lab, summary.run_id[:64])
+            if known is not None:
+                return known
+            stored = new_id()
+            connection.execute(insert(runs).values(id=stored, stored_at=self.clock(), **values))
+            self.evict(connection, stored)
+            return stored
 
     @staticmethod
     def id_of(connection: Connection, lab: str, run_id: str) -> str | None:

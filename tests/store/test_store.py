@@ -20,7 +20,7 @@ from store_samples import LABS, sample
 
 from lab.core.errors import NotPermitted, StoreUnavailable, UnknownRun
 from lab.store import labs
-from lab.store.schema import SCHEMA_VERSION, runs, stored_version
+from lab.store.schema import SCHEMA_VERSION, runs, schema_table, stored_version
 from lab.store.store import RunStore, StoreLimits
 
 HERE = Path(__file__).parent
@@ -311,3 +311,19 @@ def test_records_are_told_apart_by_kind_and_a_kindless_record_is_the_run_lab() -
     assert labs.lab_of_dict(sample("run").to_dict()) == "run"
     assert [labs.lab_of_dict(sample(lab).to_dict()) for lab in LABS] == list(LABS)
     assert labs.lab_of(sample("compare")) == "compare"
+
+
+def test_a_store_from_a_newer_gil_lab_is_refused_in_one_line(store_url: str) -> None:
+    with RunStore.open(store_url) as store, store.transaction(write=True) as connection:
+        connection.execute(update(schema_table).values(version=SCHEMA_VERSION + 1))
+    newer = rf"schema version {SCHEMA_VERSION + 1}; this GIL Lab reads up to {SCHEMA_VERSION}$"
+    with pytest.raises(StoreUnavailable, match=newer):
+        RunStore.open(store_url)
+
+
+def test_limits_apply_in_public_mode_by_default_and_in_private_mode_only_when_set() -> None:
+    assert StoreLimits.from_env({}, public=True) == StoreLimits(2000, 200 * 1024 * 1024)
+    assert StoreLimits.from_env({}, public=False) is None
+    limits = StoreLimits.from_env({"GIL_LAB_MAX_STORED_RUNS": "50"}, public=False)
+    assert limits is not None and limits.max_runs == 50
+    assert StoreLimits.from_env({"GIL_LAB_MAX_STORE_MB": "0.5"}, public=True) == StoreLimits(2000, 524288)
