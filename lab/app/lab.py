@@ -117,6 +117,10 @@ class Lab(ABC, Generic[F, S, E, R]):
     def estimate(self, settings: S) -> str | None:
         return None
 
+    def form_of(self, run: R) -> F | None:
+        """The controls that would run a stored run's settings again here; None where this lab cannot say."""
+        return None
+
     @abstractmethod
     def experiment(self, settings: S, form: F) -> E: ...
 
@@ -187,6 +191,7 @@ def render(lab: Lab[Any, Any, Any, Any]) -> None:
         settings = None
     run_col, cancel_col, note_col = st.columns([1, 1, 4], vertical_alignment="center")
     run_clicked = run_col.button("Run", type="primary", disabled=settings is None, width="stretch")
+    run_clicked = st.session_state.pop(f"run_now_{lab.key}", False) or run_clicked
     cancel_slot = cancel_col.empty()
     if st.session_state.pop("cancelled", False):
         note_col.info("Run cancelled: its processes were ended.")
@@ -225,7 +230,17 @@ def draw_stored(lab: Lab[Any, Any, Any, Any], run: str) -> bool:
     st.title(lab.title)
     st.info(measured_on(found))
     st.caption(f"A stored run, read-only: {found.lab} run {found.run_id}, {found.status.replace('_', ' ')}.")
-    if st.button("Back to the lab", help="Leave this stored run and set up a run of your own here."):
+    again = lab.form_of(found.record)
+    back_col, again_col = st.columns([1, 3])
+    if back_col.button("Back to the lab", help="Leave this stored run and set up a run of your own here."):
+        del st.query_params[stored.RUN_PARAM]
+        st.rerun()
+    if again is not None and again_col.button(
+        "Run these settings here", help="A new run on this host, with its own id: the stored run stays."
+    ):
+        lab.apply(again)
+        st.session_state[f"form_{lab.key}"] = again
+        st.session_state[f"run_now_{lab.key}"] = True
         del st.query_params[stored.RUN_PARAM]
         st.rerun()
     lab.draw(found.record)

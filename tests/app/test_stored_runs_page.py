@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from store_samples import sample
 from streamlit.testing.v1 import AppTest
 
 from lab.store.store import RunStore
@@ -68,3 +69,24 @@ def test_a_store_that_cannot_take_the_run_costs_one_line_and_the_run_is_still_dr
         "threads",
         "processes",
     ]
+
+
+def test_run_these_settings_here_makes_a_new_run_with_a_new_id(
+    database: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    database.setenv("GIL_LAB_DATABASE_URL", url)
+    record = sample("run")
+    with RunStore.open(url) as store:
+        old = store.save(record)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = old
+    at.run()
+    next(button for button in at.button if button.label == "Run these settings here").click()
+    at.run()
+    assert not at.exception and not at.error and "run" not in at.query_params
+    [again] = at.session_state.history
+    assert again.run_id != record.run_id and again.settings.tasks == record.settings.tasks
+    assert again.settings.modes == record.settings.modes and again.settings.size == record.settings.size
+    with RunStore.open(url) as store:
+        assert store.count() == 2 and store.get(old).run_id == record.run_id

@@ -282,6 +282,28 @@ class RunLab(Lab[PageSettings, RunSettings, Experiment, Run]):
     def link(self, form: PageSettings) -> tuple[dict[str, str], list[str]]:
         return link_params(form)
 
+    def form_of(self, run: Run) -> PageSettings | None:
+        """A stored run's settings as this lab's controls; None for your own function (its code is gone)."""
+        settings = run.settings
+        if settings.workload == "function" or settings.workload not in self.workloads:
+            return None
+        return PageSettings(
+            workload=settings.workload,
+            tasks=settings.tasks,
+            size=settings.size,
+            workers=settings.workers or state.machine().parallel_slots,
+            threads=settings.threads or 0,
+            modes=settings.modes,
+            url=settings.url or "",
+            latency_ms=settings.latency_ms,
+            repeats=settings.repeats,
+            start_method=settings.start_method or "",
+            python=settings.python or "",
+            gil=settings.gil or "",
+            xray=settings.xray,
+            switch_interval_ms=settings.switch_interval_ms or 0.0,
+        )
+
     def function_target(self, form: PageSettings) -> str | None:
         """Write the person's code to a module of this session and name its function (PATH.py:FUNCTION)."""
         if form.workload != "function":
