@@ -24,6 +24,7 @@ app: $(VENV)/.app
 # each tier timed against its budget (scripts/test-tiers; the README's "Tests and their time budget").
 test: $(VENV)/.dev pythons
 	./scripts/ensure-chromium
+	./scripts/ensure-postgresql
 	@start=$$(date +%s); $(MAKE) --no-print-directory lint; code=$$?; \
 	  echo "--- lint, types, contracts: $$(( $$(date +%s) - start )) s (budget 30 s) ---"; exit $$code
 	PY=$(PY) ./scripts/test-tiers

@@ -10,15 +10,26 @@ Pythons, which runs in `make check` and skips, saying why, where there are none.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+from pg_server import PgServer, find_binaries
 
 from lab.core import config
 from lab.engine.latency_server import EmbeddedServer
+
+# No test writes to the developer's own run store: every store the tests (and the CLIs and pages they
+# start, which inherit this environment) open by default lives in this session's folder.
+STORE_HOME = tempfile.mkdtemp(prefix="gil-lab-tests-data-")
+os.environ["XDG_DATA_HOME"] = STORE_HOME
+os.environ.pop("GIL_LAB_DATABASE_URL", None)
+atexit.register(shutil.rmtree, STORE_HOME, True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,6 +56,19 @@ def latency_server() -> Iterator[EmbeddedServer]:
     """One embedded latency server for the whole session, in its own process."""
     with EmbeddedServer(latency_ms=200, nbytes=64 * 1024) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the session (the run store's tests, the permalink browser test)."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed here (make test installs it: scripts/ensure-postgresql)")
+    server = PgServer(binaries)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
-from lab.app import state
+from lab.app import state, stored
 from lab.app.history import remove_run
+from lab.app.places import RUN_PARAM
+from lab.app.report import measured_on
 from lab.app.text import text
 from lab.core.errors import LabError, ResultsFormatError
 from lab.core.machine import Machine, machine_lines
@@ -115,6 +117,10 @@ class Lab(ABC, Generic[F, S, E, R]):
     def estimate(self, settings: S) -> str | None:
         return None
 
+    def form_of(self, run: R) -> F | None:
+        """The controls that would run a stored run's settings again here; None where this lab cannot say."""
+        return None
+
     @abstractmethod
     def experiment(self, settings: S, form: F) -> E: ...
 
@@ -160,6 +166,9 @@ def ensure_state(lab: Lab[Any, Any, Any, Any]) -> None:
 
 
 def render(lab: Lab[Any, Any, Any, Any]) -> None:
+    permalink = stored.requested()
+    if permalink is not None and draw_stored(lab, permalink):
+        return
     ensure_state(lab)
     host = state.hosting()
     with st.sidebar:
@@ -182,6 +191,7 @@ def render(lab: Lab[Any, Any, Any, Any]) -> None:
         settings = None
     run_col, cancel_col, note_col = st.columns([1, 1, 4], vertical_alignment="center")
     run_clicked = run_col.button("Run", type="primary", disabled=settings is None, width="stretch")
+    run_clicked = st.session_state.pop(f"run_now_{lab.key}", False) or run_clicked
     cancel_slot = cancel_col.empty()
     if st.session_state.pop("cancelled", False):
         note_col.info("Run cancelled: its processes were ended.")
@@ -199,6 +209,7 @@ def render(lab: Lab[Any, Any, Any, Any]) -> None:
         cancel_slot.empty()
         if result is not None:
             state.remember(result, lab.key)
+            stored.keep(result)
     last = state.last_run(lab.key)
     if last is not None:
         lab.draw(last)
@@ -207,6 +218,35 @@ def render(lab: Lab[Any, Any, Any, Any]) -> None:
     if lab.explainer:
         with st.expander("What this lab shows", expanded=last is None):
             st.markdown(text(lab.explainer))
+
+
+def draw_stored(lab: Lab[Any, Any, Any, Any], run: str) -> bool:
+    """`?run=ID`: the stored run, read-only, with where and how it was measured; False to draw the lab."""
+    found = stored.open_requested(run)
+    if found is None:
+        return False
+    if not lab.owns(found.record):  # a link to another lab's place, or to the default page: go there
+        st.switch_page(stored.page_path(found), query_params={RUN_PARAM: found.id})
+    st.title(lab.title)
+    st.info(measured_on(found))
+    st.caption(f"A stored run, read-only: {found.lab} run {found.run_id}, {found.status.replace('_', ' ')}.")
+    again = lab.form_of(found.record)
+    back_col, again_col = st.columns([1, 3])
+    if back_col.button("Back to the lab", help="Leave this stored run and set up a run of your own here."):
+        del st.query_params[RUN_PARAM]
+        st.rerun()
+    if again is not None and again_col.button(
+        "Run these settings here", help="A new run on this host, with its own id: the stored run stays."
+    ):
+        lab.apply(again)
+        st.session_state[f"form_{lab.key}"] = again
+        st.session_state[f"run_now_{lab.key}"] = True
+        del st.query_params[RUN_PARAM]
+        st.rerun()
+    lab.draw(found.record)
+    machine = getattr(found.record, "machine", None)
+    draw_machine(machine if isinstance(machine, Machine) else state.machine())
+    return True
 
 
 def mark_cancelled() -> None:

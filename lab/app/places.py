@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from lab.catalog import lab_named
 from lab.engine.workloads import WORKLOADS
 
+RUN_PARAM = "run"  # ?run=ID: a stored run, read-only (lab.app.stored)
+
 
 @dataclass(frozen=True)
 class Place:
@@ -88,6 +90,14 @@ PLACES: tuple[Place, ...] = (
         "The famous GIL experiments run here, beside their published figures.",
         "Views",
     ),
+    Place(
+        "runs",
+        "lab/app/pages/runs.py",
+        "Runs",
+        ":material/history:",
+        "Every stored run: open one read-only, compare two, export it, download its report.",
+        "Views",
+    ),
 )
 PLACE_NAMES: tuple[str, ...] = tuple(place.path for place in PLACES)
 
@@ -104,7 +114,7 @@ def destination(path: str, params: Mapping[str, str]) -> str | None:
     if path:
         spec = lab_named(path)
         return spec.name if spec is not None and spec.name != path and spec.name in PLACE_NAMES else None
-    if not params:
+    if not params or RUN_PARAM in params:  # a permalink: the front page opens it in its lab's place
         return None
     named = lab_named(params.get("lab"))
     if named is not None and named.name in PLACE_NAMES:

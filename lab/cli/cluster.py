@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, say, write
+from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, keep, say, write
 from lab.cluster import protocol
 from lab.cluster.csvio import to_csv
 from lab.cluster.report import to_table
@@ -90,6 +90,7 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
     if result.status == "crashed" and not result.runs:
         raise RunFailed(result.message or "the cluster driver failed")
     write(render(result, args.format), args.output)
+    keep(result, args, hosting)
     if result.status != "complete":
         say(f"{PROG}: the run {result.status}: {result.message}")
     return EXIT_OK if result.all_ok else EXIT_FAILED

@@ -8,14 +8,17 @@ arguments (one line, no traceback); 130 after Ctrl-C, once every worker is gone.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from lab.core.errors import InvalidSettings
+from lab.core.errors import InvalidSettings, LabError
 from lab.core.events import Event
+from lab.hosting.admission import Hosting
 from lab.hosting.line import QUEUED, Runnable
+from lab.store.store import RunStore, StoreLimits
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("table", "json", "csv")
@@ -30,8 +33,12 @@ class Parser(argparse.ArgumentParser):
 
 
 def add_output(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+    """The output options of every lab's subcommand (and whether its run is stored)."""
     parser.add_argument("--format", choices=formats, default="table")
     parser.add_argument("--output", metavar="PATH", type=Path)
+    parser.add_argument(
+        "--no-save", action="store_true", help="do not keep this run in the run store (python -m lab runs)"
+    )
 
 
 def check_output(path: Path | None) -> None:
@@ -71,6 +78,24 @@ def follow(run: Runnable, describe: Callable[[Event], str | None]) -> None:
                     shown.append(line)
     finally:
         run.close()
+
+
+def keep(result: Any, args: argparse.Namespace, hosting: Hosting) -> str | None:
+    """Store a finished run (unless --no-save) and say its id and link on stderr; returns the id.
+
+    A store that cannot take the run (unreachable, full, misconfigured) costs
+    one line on stderr, never the run: its output is already written.
+    """
+    if getattr(args, "no_save", True):
+        return None
+    try:
+        with RunStore.open(limits=StoreLimits.from_env(os.environ, hosting.public)) as store:
+            stored = store.save(result)
+    except LabError as exc:
+        say(f"not stored: {exc}")
+        return None
+    say(f"stored as run {stored}: python -m lab runs show {stored}; on the page: ?run={stored}")
+    return stored
 
 
 def waiting_line(event: Event) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, write
+from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, keep, write
 from lab.cli.run import add_run_options, progress_line, settings_from
 from lab.compare.report import compare_table
 from lab.compare.runner import Comparison
@@ -49,4 +49,5 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
     else:
         text = compare_table(result)
     write(text, args.output)
+    keep(result, args, hosting)
     return EXIT_OK if result.all_ok else EXIT_FAILED

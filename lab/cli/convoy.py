@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, say, write
+from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, keep, say, write
 from lab.convoy import protocol as convoy_protocol
 from lab.convoy.csvio import to_csv
 from lab.convoy.report import number, to_table
@@ -98,6 +98,7 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
     else:
         text = to_table(result)
     write(text, args.output)
+    keep(result, args, hosting)
     if result.status != "complete":
         say(f"{PROG}: the run {result.status.replace('_', ' ')}: {result.message}")
     return EXIT_OK if result.all_ok else EXIT_FAILED

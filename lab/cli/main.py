@@ -18,7 +18,19 @@ from lab.core.errors import InvalidSettings, LabError
 from lab.core.machine import current_machine
 from lab.hosting.admission import Hosting
 
-SUBCOMMANDS = ("run", "compare", "sweep", "convoy", "cluster", "web", "classics", "serve", "pythons", "info")
+SUBCOMMANDS = (
+    "run",
+    "compare",
+    "sweep",
+    "convoy",
+    "cluster",
+    "web",
+    "classics",
+    "runs",
+    "serve",
+    "pythons",
+    "info",
+)
 
 
 def subcommand(name: str) -> ModuleType:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, write
+from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, keep, write
 from lab.core.events import Event
 from lab.core.interpreters import GIL_SETTINGS
 from lab.engine import protocol
@@ -111,6 +111,7 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
     follow(hosting.line(experiment), progress_line)
     result = experiment.result()
     write(render(result, args.format), args.output)
+    keep(result, args, hosting)
     if args.trace:
         from lab.run.trace import write_trace
 

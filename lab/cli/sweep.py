@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, say, write
+from lab.cli.common import EXIT_FAILED, EXIT_OK, add_output, check_output, follow, keep, say, write
 from lab.cli.run import add_run_options, settings_from
 from lab.core.errors import InvalidSettings
 from lab.core.events import Event
@@ -129,6 +129,7 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
     follow(hosting.line(sweep), progress_line)
     result = sweep.result()
     write(render(result, args.format), args.output)
+    keep(result, args, hosting)
     if result.status != "complete":
         say(f"python -m lab sweep: the sweep {result.status.replace('_', ' ')}: {result.message}")
     return EXIT_OK if result.all_ok else EXIT_FAILED

@@ -18,6 +18,7 @@ from lab.cli.common import (
     add_output,
     check_output,
     follow,
+    keep,
     say,
     write,
 )
@@ -99,6 +100,7 @@ def command(args: argparse.Namespace, hosting: Hosting) -> int:
     else:
         text = to_table(result)
     write(text, args.output)
+    keep(result, args, hosting)
     if result.status != "complete":
         say(f"{PROG}: the run {result.status}: {result.message}")
     return EXIT_OK if result.all_ok else EXIT_FAILED

@@ -393,7 +393,7 @@ def cluster_listing(run: ClusterRecord) -> RunListing:
         created=run.created,
         status=run.status,
         workload=run.settings.workload,
-        interpreters=(),
+        interpreters=(run.machine.python_label,),
         headline=headline,
         headline_label="best speedup",
         usable_cores=run.machine.usable_cores,

@@ -28,6 +28,11 @@ MAX_BODY_BYTES = "GIL_LAB_MAX_BODY_BYTES"
 MAX_DOWNLOAD_BYTES = "GIL_LAB_MAX_DOWNLOAD_BYTES"
 QUEUE_TIMEOUT = "GIL_LAB_QUEUE_TIMEOUT"
 QUEUE_DIR = "GIL_LAB_QUEUE_DIR"
+# The run store (lab.store): where runs are kept (a SQLAlchemy URL; default a SQLite file in the
+# user's data folder), and how much it holds before the oldest unpinned run goes.
+DATABASE_URL = "GIL_LAB_DATABASE_URL"
+MAX_STORED_RUNS = "GIL_LAB_MAX_STORED_RUNS"
+MAX_STORE_MB = "GIL_LAB_MAX_STORE_MB"
 # Interpreters: extra ones to offer (paths, ':'-separated; in public mode the only ones), and the
 # folder where scripts/build-free-threaded-python puts its build.
 PYTHONS = "GIL_LAB_PYTHONS"
@@ -93,3 +98,9 @@ def cache_dir(env: Mapping[str, str] = os.environ, home: Path | None = None) -> 
         return Path(configured)
     base = text(env, "XDG_CACHE_HOME")
     return Path(base) / "gil-lab" if base else (home or Path.home()) / ".cache" / "gil-lab"
+
+
+def data_dir(env: Mapping[str, str] = os.environ, home: Path | None = None) -> Path:
+    """Where the lab keeps what it measured: $XDG_DATA_HOME/gil-lab, else ~/.local/share/gil-lab."""
+    base = text(env, "XDG_DATA_HOME")
+    return Path(base) / "gil-lab" if base else (home or Path.home()) / ".local" / "share" / "gil-lab"

@@ -31,6 +31,18 @@ class ResultsFormatError(LabError, ValueError):
     """A results file (JSON or CSV) that is not one GIL Lab wrote."""
 
 
+class StoreUnavailable(LabError):
+    """The run store could not be reached or written (unreachable, gone, disk full): the run itself stands."""
+
+
+class UnknownRun(InvalidSettings):
+    """A run id that is malformed or that the store does not hold (or will not show this visitor)."""
+
+
+class NotPermitted(InvalidSettings):
+    """Something a visitor may not do in public mode (delete or pin a stored run)."""
+
+
 class TaskFailure(Exception):
     """A task that failed in a way the lab itself describes: its message is the whole story."""
 

@@ -43,6 +43,11 @@ class Machine:
         """Whole processes worth starting for CPU work: a fractional core still helps."""
         return max(1, math.ceil(self.usable_cores - 1e-9))
 
+    @property
+    def python_label(self) -> str:
+        """The Python that measured, as a list of runs names it: "CPython 3.11.7 (GIL on)"."""
+        return f"{self.implementation} {self.python_version} ({'GIL on' if self.gil_enabled else 'GIL off'})"
+
     def describe(self) -> str:
         gil = "GIL enabled" if self.gil_enabled else "GIL disabled"
         quota = f", quota {self.cpu_quota:g}" if self.cpu_quota is not None else ""
@@ -103,6 +108,19 @@ def physical_core_count(cpuinfo: Path = Path("/proc/cpuinfo")) -> int | None:
     return len(cores) or None
 
 
+def cpu_model_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    """The first "model name" in /proc/cpuinfo (Linux on x86; ARM boards often have none), else None."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return " ".join(value.split())[:200]
+    return None
+
+
 def affinity_core_count() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -132,21 +150,8 @@ def current_machine(start_method: str | None = None) -> Machine:
         os=f"{platform.system()} {platform.release()}",
         machine=platform.machine(),
         start_method=start_method or multiprocessing.get_context().get_start_method(),
-        cpu_model=cpu_model(),
+        cpu_model=cpu_model_name(),
     )
-
-
-def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
-    """The processor's name as the system gives it (Linux), else what `platform` knows, else None."""
-    try:
-        with cpuinfo.open(encoding="utf-8", errors="replace") as lines:
-            for line in lines:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and value.strip():
-                    return " ".join(value.split())[:120]
-    except OSError:
-        pass
-    return platform.processor() or None
 
 
 def machine_lines(machine: Machine) -> list[str]:

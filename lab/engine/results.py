@@ -288,6 +288,9 @@ class ModeRecord(Protocol):
     @property
     def baseline_mode(self) -> str | None: ...
 
+    @property
+    def steadiness(self) -> Steadiness | None: ...
+
     def summaries(self) -> list[ModeSummary]: ...
 
 
@@ -303,10 +306,11 @@ def run_listing(run: ModeRecord) -> RunListing:
         run_id=run.run_id,
         created=run.created,
         status=run.status,
-        workload=run.settings.workload,
+        workload=run.settings.describe_work,
         interpreters=(run.interpreter.name,) if run.interpreter is not None else (),
         headline=max(speedups, default=None),
         headline_label="best speedup",
         usable_cores=run.machine.usable_cores,
         cpu_model=run.machine.cpu_model,
+        steady=run.steadiness.steady if run.steadiness is not None else None,
     )

@@ -363,6 +363,9 @@ class WebRecord(Protocol):
     """What a web-lab run offers readers, measured (WebResult) or read from a CSV."""
 
     @property
+    def settings(self) -> WebSettings: ...
+
+    @property
     def machine(self) -> Machine: ...
 
     @property
@@ -386,8 +389,8 @@ def web_listing(run: WebRecord) -> RunListing:
         run_id=run.run_id,
         created=run.created,
         status=run.status,
-        workload=None,
-        interpreters=(),
+        workload=",".join(run.settings.endpoints),
+        interpreters=(run.machine.python_label,),
         headline=headline,
         headline_label="req/s",
         usable_cores=run.machine.usable_cores,

@@ -9,7 +9,7 @@ from lab.catalog import LABS
 
 
 def test_every_place_but_the_cpu_and_io_pair_is_named_after_its_lab() -> None:
-    assert set(PLACE_NAMES) - {"cpu", "io"} <= set(LABS)
+    assert set(PLACE_NAMES) - {"cpu", "io", "runs"} <= set(LABS)
     assert len(set(PLACE_NAMES)) == len(PLACES)
 
 
@@ -26,7 +26,8 @@ def test_every_place_but_the_cpu_and_io_pair_is_named_after_its_lab() -> None:
         ("", {"lab": "web", "clients": "10"}, "web"),
         ("", {"lab": "scaling"}, "sweep"),
         ("", {"lab": "nonsense", "workload": "http"}, "io"),
-        ("", {"workload": "mining"}, "cpu"),  # the CPU page's link reader then says what it ignored
+        ("", {"workload": "mining"}, "cpu"),
+        ("", {"run": "AbC123"}, None),  # a permalink: the front page opens it where it belongs
     ],
 )
 def test_a_link_leads_to_the_place_it_meant(path: str, params: dict[str, str], where: str | None) -> None:

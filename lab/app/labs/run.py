@@ -283,6 +283,28 @@ class RunLab(Lab[RunForm, RunSettings, Experiment, Run]):
     def link(self, form: RunForm) -> tuple[dict[str, str], list[str]]:
         return link_params(form)
 
+    def form_of(self, run: Run) -> RunForm | None:
+        """A stored run's settings as this lab's controls; None for your own function (its code is gone)."""
+        settings = run.settings
+        if settings.info.needs_code or settings.workload not in self.workloads:
+            return None
+        return RunForm(
+            workload=settings.workload,
+            tasks=settings.tasks,
+            size=settings.size,
+            workers=settings.workers or state.machine().parallel_slots,
+            threads=settings.threads or 0,
+            modes=settings.modes,
+            url=settings.url or "",
+            latency_ms=settings.latency_ms,
+            repeats=settings.repeats,
+            start_method=settings.start_method or "",
+            python=settings.python or "",
+            gil=settings.gil or "",
+            xray=settings.xray,
+            switch_interval_ms=settings.switch_interval_ms or 0.0,
+        )
+
     def function_target(self, form: RunForm) -> str | None:
         """Write the person's code to a module of this session and name its function (PATH.py:FUNCTION)."""
         if not WORKLOADS[form.workload].needs_code:

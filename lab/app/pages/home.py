@@ -7,8 +7,13 @@ are sent on to their place by the router before this page draws.
 
 import streamlit as st
 
-from lab.app import state
-from lab.app.places import PLACES
+from lab.app import state, stored
+from lab.app.places import PLACES, RUN_PARAM
+
+permalink = stored.requested()
+found = stored.open_requested(permalink) if permalink is not None else None
+if found is not None:  # ?run=ID on the front page: the run opens in its lab's place
+    st.switch_page(stored.page_path(found), query_params={RUN_PARAM: found.id})
 
 st.title("GIL Lab")
 st.markdown(
