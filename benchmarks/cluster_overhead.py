@@ -56,7 +56,7 @@ def unpack_times(blob: bytes, times: int) -> list[float]:
 
 def travel(tasks: int, size: int, rounds: int) -> None:
     """Bytes and time per run, and Dask's cost per task sent by reference, by value per task, per run."""
-    from dask._task_spec import Task
+    from dask.task_spec import Task
     from distributed import Client, LocalCluster, wait
 
     from lab.cluster.driver import task_spec

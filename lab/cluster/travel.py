@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import cloudpickle
-from dask._task_spec import Task
+from dask.task_spec import Task
 from distributed import Client, Future, get_worker
 
 from lab.cluster.task import Carried

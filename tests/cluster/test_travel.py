@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import cloudpickle
+import pytest
 
-from lab.cluster.driver import task_spec
+from lab.cluster.driver import DriverError, check_versions, task_spec
 from lab.cluster.settings import ClusterSettings
 from lab.cluster.task import run_task
 from lab.cluster.travel import Travelling, version_mismatch
@@ -106,3 +107,18 @@ def test_a_worker_that_did_not_answer_is_left_to_the_run() -> None:
     report = versions(node(), a=node())
     report["workers"]["tcp://10.0.0.9:4000"] = "OSError: timed out"  # get_versions(on_error="ignore")
     assert version_mismatch(report) is None
+
+
+class FakeClient:
+    """Answers get_versions() as a Client of a cluster with one worker on Python 3.13 would."""
+
+    def get_versions(self) -> dict[str, Any]:
+        return versions(node(), a=node(python="3.13.1.final.0"))
+
+
+def test_the_driver_stops_before_sending_anything_with_that_one_line() -> None:
+    with pytest.raises(DriverError) as error:
+        check_versions(FakeClient(), "the cluster at tcp://10.0.0.0:8786")  # type: ignore[arg-type]
+    assert str(error.value).startswith(
+        "cannot run on the cluster at tcp://10.0.0.0:8786: worker tcp://10.0.0.1:4000 runs Python 3.13.1"
+    )
