@@ -8,11 +8,16 @@ loop and worker processes out of the page's process, and makes Cancel real:
 the caller ends this process's group, and the LocalCluster's nannies and
 workers, started by this process, are in it.
 
+The task's code travels with each run (`lab.cluster.travel`), so an existing
+cluster needs no copy of GIL Lab, only the driver's Python and Dask versions;
+SIGTERM ends the run through its `finally`s, which remove that code again.
+
 Failures keep their place: a task that raised is a failed task (its own
 message), a task whose workers died more often than Dask retries is a failed
 task with Dask's reason, and anything that stops the whole run (the
-scheduler cannot be reached, no worker joined, the scheduler or the workers
-cannot import GIL Lab) is one ERROR line, then exit status 1.
+scheduler cannot be reached, no worker joined, a node runs another Python or
+Dask, the scheduler or the workers cannot load the task) is one ERROR line,
+then exit status 1.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
 import traceback
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from distributed import Client, Future, LocalCluster, as_completed
 
@@ -38,6 +44,7 @@ from lab.cluster import protocol
 from lab.cluster.results import LOST, ClusterTask, LayoutRun
 from lab.cluster.settings import ClusterLayout, ClusterSettings
 from lab.cluster.task import run_task, warm_up
+from lab.cluster.travel import Travelling, tasks_by_value, version_mismatch
 from lab.core.events import EventWriter
 from lab.core.machine import current_machine
 from lab.core.procs import tie_to_parent
@@ -119,26 +126,34 @@ def dask_error(exc: BaseException) -> str:
     return line
 
 
-def prepare(client: Client, where: str) -> None:
-    """Import the task's module on every worker now, so no timing includes it, and fail early if it cannot.
+def check_versions(client: Client, where: str) -> None:
+    """Stop with one line if the scheduler or a worker runs another Python minor version or Dask."""
+    mismatch = version_mismatch(cast(dict[str, Any], client.get_versions()))  # a dict: this client is sync
+    if mismatch is not None:
+        raise DriverError(f"cannot run on {where}: {mismatch}")
 
-    Both ends must import GIL Lab: the workers run its tasks, and the
-    scheduler unpickles every task it is sent (its function is named by module).
+
+def prepare(client: Client, where: str) -> None:
+    """Send a task of the lab's kind through the whole cluster now, so no timing includes it, and fail early.
+
+    Both ends rebuild what they are sent: the workers unpickle the code the
+    run registers with them, and the scheduler every task graph it is sent.
     """
-    try:
-        client.run(warm_up)
-    except Exception as exc:  # whatever the workers raised while importing: it names the problem
-        raise DriverError(
-            f"the workers of {where} cannot run GIL Lab's tasks ({dask_error(exc)}); "
-            "start them with this checkout on their PYTHONPATH"
-        ) from None
-    try:
-        client.submit(warm_up, pure=False).result()
-    except Exception as exc:  # the workers can, so it is the scheduler that cannot read the task
-        raise DriverError(
-            f"the scheduler of {where} cannot read GIL Lab's tasks ({dask_error(exc)}); "
-            "start it with this checkout on its PYTHONPATH, like the workers"
-        ) from None
+    token = uuid.uuid4().hex[:8]
+    with contextlib.ExitStack() as stack:
+        try:
+            client.run(warm_up)
+            sent = stack.enter_context(Travelling(warm_up).on(client))
+        except Exception as exc:  # whatever the workers raised while loading the code: it names the problem
+            raise DriverError(
+                f"the workers of {where} cannot run GIL Lab's tasks ({dask_error(exc)})"
+            ) from None
+        try:
+            sent.submit(key=f"gil-lab-warm-up-{token}").result()
+        except Exception as exc:  # the workers can, so it is the scheduler that cannot read the task
+            raise DriverError(
+                f"the scheduler of {where} cannot read GIL Lab's tasks ({dask_error(exc)})"
+            ) from None
 
 
 def collected(
@@ -187,22 +202,27 @@ def measure(
     labels.know(addresses)
     token = uuid.uuid4().hex[:8]  # keys unique on a shared scheduler
     where = {"position": position, "repeat": repeat}
-    origin_wall = time.time()
-    writer.emit(
-        protocol.LAYOUT_STARTED, **where, layout=layout.to_dict(), workers=addresses, origin_wall=origin_wall
-    )
-    origin = time.perf_counter()
-    futures = [
-        client.submit(run_task, spec, index, key=f"gil-lab-{token}-{position}-{repeat}-{index}", pure=False)
-        for index in range(settings.tasks)
-    ]
-    index_of = {future.key: index for index, future in enumerate(futures)}
-    tasks: list[ClusterTask] = []
-    for future in as_completed(futures):  # type: ignore[no-untyped-call]
-        task = collected(future, index_of[future.key], origin_wall, labels)
-        tasks.append(task)
-        writer.emit(protocol.TASK, **where, task=task.to_dict())
-    seconds = time.perf_counter() - origin
+    with Travelling(run_task, spec).on(client) as sent:  # on every worker before the clocks start
+        origin_wall = time.time()
+        writer.emit(
+            protocol.LAYOUT_STARTED,
+            **where,
+            layout=layout.to_dict(),
+            workers=addresses,
+            origin_wall=origin_wall,
+        )
+        origin = time.perf_counter()
+        futures = [
+            sent.submit(index, key=f"gil-lab-{token}-{position}-{repeat}-{index}")
+            for index in range(settings.tasks)
+        ]
+        index_of = {future.key: index for index, future in enumerate(futures)}
+        tasks: list[ClusterTask] = []
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            task = collected(future, index_of[future.key], origin_wall, labels)
+            tasks.append(task)
+            writer.emit(protocol.TASK, **where, task=task.to_dict())
+        seconds = time.perf_counter() - origin
     tasks.sort(key=lambda task: task.index)
     return LayoutRun(position, repeat, layout, seconds, startup_seconds, tuple(tasks))
 
@@ -258,6 +278,7 @@ def run_remote(settings: ClusterSettings, address: str, spec: TaskSpec, writer: 
             raise DriverError(
                 f"the Dask scheduler at {address} has no workers (waited {REMOTE_WORKERS_TIMEOUT_S:g} s)"
             ) from None
+        check_versions(client, f"the cluster at {address}")
         prepare(client, f"the cluster at {address}")
         startup = time.perf_counter() - started
         labels = RowLabels()
@@ -268,10 +289,16 @@ def run_remote(settings: ClusterSettings, address: str, spec: TaskSpec, writer: 
 
 def run(settings: ClusterSettings, writer: EventWriter) -> None:
     spec = task_spec(settings)
-    if settings.scheduler is not None:
-        run_remote(settings, settings.scheduler, spec, writer)
-    else:
-        run_local(settings, spec, writer)
+    with tasks_by_value():  # a LocalCluster gets the same tasks as any cluster: one cost, measured alike
+        if settings.scheduler is not None:
+            run_remote(settings, settings.scheduler, spec, writer)
+        else:
+            run_local(settings, spec, writer)
+
+
+def stop(signum: int, frame: object) -> None:
+    """SIGTERM ends the run like an exception would, so the code it registered on a cluster is removed."""
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, required=True)
     args = parser.parse_args(argv)
     tie_to_parent(args.parent_pid)
+    signal.signal(signal.SIGTERM, stop)  # Cancel on an existing cluster: leave by the `finally`s (travel.py)
     logging.getLogger("distributed").setLevel(logging.ERROR)
     writer = EventWriter(os.fdopen(args.pipe, "w"))
     settings = ClusterSettings.from_dict(json.loads(args.settings))

@@ -24,8 +24,9 @@ back on a pipe of its own, like every lab's measuring child (`lab.core.events`).
 
 Cancel and every other way out end the driver's process group: a
 LocalCluster's nanny and worker processes are the driver's children in that
-group, so they end with it. On an existing cluster only the driver ends: the
-scheduler drops the run's tasks once its client is gone, and a task already
+group, so they end with it. On an existing cluster only the driver ends (SIGTERM
+first, so it unregisters the run's code from the cluster: lab.cluster.travel):
+the scheduler drops the run's tasks once its client is gone, and a task already
 running in a worker thread finishes there (a Python thread cannot be stopped).
 
 Clocks: `origin_wall` is the driver's `time.time()` at the layout's first

@@ -33,6 +33,9 @@ from lab.core.machine import Machine, current_machine
 from lab.core.procs import describe_exit, end_process_group, python_module_args, start_child, stderr_tail
 
 EXIT_GRACE_S = 5.0  # a driver that said DONE is closing its cluster: let it, then end what is left
+# A driver on an existing cluster gets SIGTERM and this long to unregister the run's code from the cluster
+# (lab.cluster.travel) before SIGKILL; a LocalCluster's driver is killed at once, its cluster with it.
+UNREGISTER_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ class ClusterExperiment(LabRun[ClusterResult]):
     def close(self) -> None:
         """End the driver's process group (its cluster with it) and remove its files. Idempotent."""
         if self._proc is not None:
-            end_process_group(self._proc)
+            end_process_group(self._proc, UNREGISTER_GRACE_S if self.settings.scheduler is not None else 0.0)
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -239,7 +242,7 @@ def run_cluster(
     """Run every layout to the end in a driver process and return the result.
 
     A run that measured nothing because it could not start (an unreachable
-    scheduler, workers that cannot import the lab) raises RunFailed with the
+    scheduler, a cluster on another Python or Dask) raises RunFailed with the
     driver's one line.
     """
     with ClusterExperiment(settings, deadline_s=deadline_s) as experiment:

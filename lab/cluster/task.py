@@ -1,10 +1,10 @@
 """What runs inside a Dask worker: one of the lab's own tasks, timed in the worker thread that ran it.
 
-Dask ships `run_task` to its workers by reference (module and name), so every
-worker must be able to import GIL Lab, as every Dask worker must import the
-code of the tasks it runs: a LocalCluster's workers inherit the driver's
-path, and a cluster started by hand needs this checkout on its PYTHONPATH
-(`warm_up` finds out before any timing starts and says so in one line).
+This module travels by value (`lab.cluster.travel`): the run registers its
+task with every worker as a `Carried` plugin, carrying its code and the code
+of the few standard-library-only modules it calls, so workers and a scheduler
+that cannot import GIL Lab still run it. Keep what it imports small and free
+of third-party packages (`distributed` aside, which every worker has).
 
 The task is the engine's: `lab.engine.measure.measured` runs the workload,
 checks its result and reads both clocks in the calling thread. This module
@@ -16,12 +16,28 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from distributed import get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from lab.engine.measure import measured
 from lab.engine.workloads import TaskSpec
+
+
+class Carried(WorkerPlugin):
+    """A run's function, held by every worker of the cluster while the run lasts (a Dask worker plugin).
+
+    Dask sends a registered plugin to every worker, and to any that joins
+    later; each task then calls it by the plugin's name (`lab.cluster.travel`).
+    """
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
 
 
 def run_task(spec: TaskSpec, index: int) -> dict[str, Any]:
@@ -44,7 +60,7 @@ def run_task(spec: TaskSpec, index: int) -> dict[str, Any]:
 
 
 def warm_up() -> int:
-    """Run once on every worker before timing: importing this module there is the point.
+    """Run once on every worker before timing: sent as the tasks are, it fails first where they would.
 
     Returns the worker's process id, so the driver sees every worker answered.
     """

@@ -1,16 +1,21 @@
 """A real Dask cluster started the way a person starts one: a `dask scheduler` and `dask worker`s.
 
-Each process runs with this checkout on its PYTHONPATH (the scheduler
-unpickles the lab's tasks, the workers run them) on loopback ports, in a
-process group of its own (`lab.core.procs.start_child`), and
-`HandStartedCluster.close()` ends every group on every way out. Waits poll a
-condition against a deadline; nothing sleeps and hopes.
+Each process starts in the test's temporary folder with no PYTHONPATH and a
+safe path (PYTHONSAFEPATH: not even its own folder on it), so neither the
+scheduler nor the workers can import GIL Lab: the lab's tasks must travel
+with the run (`lab.cluster.travel`), as on anyone's cluster.
+`HandStartedCluster.lab_importable()` checks that of the same environment.
+The processes listen on loopback ports, each in a process group of its own,
+and `HandStartedCluster.close()` ends every group on every way out. Waits
+poll a condition against a deadline; nothing sleeps and hopes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +27,7 @@ import pytest
 from lab.cluster.runner import ClusterExperiment
 from lab.core.events import Event
 from lab.core.machine import current_machine
-from lab.core.procs import end_process_group, python_module_args, start_child
+from lab.core.procs import end_process_group, python_module_args
 
 START_DEADLINE_S = 60.0
 
@@ -51,16 +56,22 @@ def is_task(event: Event) -> bool:
     return bool(event["event"] == "task")
 
 
+def without_the_lab() -> dict[str, str]:
+    """This environment without PYTHONPATH, and with a safe path: `python -m` puts no folder on sys.path."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    return {**env, "PYTHONSAFEPATH": "1", "PYTHONUNBUFFERED": "1"}
+
+
 # Timing claims about parallel work need two cores this process may really use.
 TWO_CORES = pytest.mark.skipif(current_machine().usable_cores < 2, reason="needs two usable cores")
 
 
 @dataclass
 class HandStartedCluster:
-    """One scheduler and `workers` single-thread workers.
+    """One scheduler and `workers` single-thread workers, started in `folder` without GIL Lab on their path.
 
-    `scheduler_env` and `worker_env`, when given, are those processes' whole
-    environments instead of this checkout's (`child_env()`).
+    `scheduler_env` and `worker_env`, when given, are added to those
+    processes' environments (`without_the_lab()`).
     """
 
     folder: Path
@@ -69,6 +80,33 @@ class HandStartedCluster:
     worker_env: dict[str, str] | None = None
     scheduler: subprocess.Popen[bytes] | None = None
     worker_procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start_process(
+        self, args: list[str], log: Path, extra: dict[str, str] | None
+    ) -> subprocess.Popen[bytes]:
+        """`args` from the cluster's folder, as the leader of a new process group, its stderr to `log`."""
+        with open(log, "wb") as stderr:
+            return subprocess.Popen(
+                args,
+                cwd=self.folder,
+                env={**without_the_lab(), **(extra or {})},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
+
+    def lab_importable(self) -> bool:
+        """Whether a Python started like the cluster's processes (same folder, environment) finds GIL Lab."""
+        code = "import importlib.util; print(importlib.util.find_spec('lab') is not None)"
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=self.folder,
+            env=without_the_lab(),
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip() != "False"
 
     @property
     def scheduler_file(self) -> Path:
@@ -91,12 +129,8 @@ class HandStartedCluster:
 
     def _start_scheduler(self) -> None:
         args = ["--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file"]
-        with open(self.folder / "scheduler.log", "wb") as log:
-            self.scheduler = start_child(
-                python_module_args("distributed.cli.dask_scheduler", *args, str(self.scheduler_file)),
-                stderr=log.fileno(),
-                env=self.scheduler_env,
-            )
+        command = python_module_args("distributed.cli.dask_scheduler", *args, str(self.scheduler_file))
+        self.scheduler = self.start_process(command, self.folder / "scheduler.log", self.scheduler_env)
         wait_until(self._scheduler_ready, "the scheduler writing its address")
 
     def _scheduler_ready(self) -> bool:
@@ -113,9 +147,8 @@ class HandStartedCluster:
     def _start_worker(self, number: int) -> subprocess.Popen[bytes]:
         args = ["--scheduler-file", str(self.scheduler_file), "--nthreads", "1", "--host", "127.0.0.1"]
         args += ["--no-dashboard", "--name", f"hand-{number}"]
-        with open(self.folder / f"worker-{number}.log", "wb") as log:
-            command = python_module_args("distributed.cli.dask_worker", *args)
-            return start_child(command, stderr=log.fileno(), env=self.worker_env)
+        command = python_module_args("distributed.cli.dask_worker", *args)
+        return self.start_process(command, self.folder / f"worker-{number}.log", self.worker_env)
 
     def registered_workers(self) -> int:
         """Workers the scheduler has said hello to, from the workers' own logs."""
