@@ -27,6 +27,7 @@ from lab.convoy.settings import ConvoySettings
 from lab.core.contract import LabResult, RunListing
 from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import PythonChoice, RunInterpreter
+from lab.core.steadiness import judge
 from lab.engine.settings import RunSettings
 from lab.sweep.results import SweepPoint, SweepResult
 from lab.sweep.settings import SweepSettings
@@ -216,3 +217,25 @@ def test_one_csv_holds_one_labs_runs_and_records_group_by_lab_in_catalog_order()
         ("web", 1),
         ("sweep", 1),
     ]
+
+
+@pytest.mark.parametrize("lab", sorted(set(RESULTS) - {"sweep"}))
+def test_every_labs_record_says_how_steady_the_machine_was_through_json_csv_and_its_listing(lab: str) -> None:
+    unsteady = judge((2.0, 2.6), 0.1, 0.0)
+    result = replace(RESULTS[lab](), steadiness=unsteady)
+    if isinstance(result, CompareResult):  # its CSV is its runs' rows: each run says its own
+        result = replace(result, runs=tuple(replace(run, steadiness=unsteady) for run in result.runs))
+    again = read_record(result.to_dict())
+    assert again.steadiness == unsteady and again.listing().steady is False
+    (imported,) = read_csv(write_csv([result]))
+    kept = imported.runs[0].steadiness if isinstance(imported, CompareResult) else imported.steadiness
+    assert kept is not None and kept.steady is False and kept.reason == unsteady.reason
+    assert RESULTS[lab]().listing().steady is None  # not measured: unknown, never "steady"
+
+
+def test_a_sweep_is_steady_where_every_point_was_and_unsteady_where_any_was_not() -> None:
+    result = sweep_result()
+    assert result.steady is None and result.listing().steady is None
+    points = tuple(replace(point, steady=index != 1) for index, point in enumerate(result.points))
+    assert replace(result, points=points).listing().steady is False
+    assert replace(result, points=tuple(replace(p, steady=True) for p in points)).listing().steady is True

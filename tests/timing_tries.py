@@ -9,9 +9,12 @@ to TRIES times, each try after the cores have gone mostly idle, and:
 - retries a try that did not, when the machine was not steady under it
   (lab.core.steadiness: its speed changed, other work took cores, or the host
   stole time): that try says nothing about the relation;
-- stops at once when the relation did not show on a steady machine: more
-  tries would only hide a real regression. The test's own assertion then
-  fails, and `Tries.report` (in its message) says the machine was steady.
+- stops once the relation did not show on a steady machine STEADY_FAILURES
+  times: more tries would only hide a real regression. The test's own
+  assertion then fails, and `Tries.report` (in its message) says the machine
+  was steady. Twice, not once: this host's vCPUs change speed by 10-40 %
+  between two calibrations with nothing else running (measured here), so one
+  "steady" try whose speedup lands just under its bound is not yet a verdict.
 
 Every try is metered from this process (calibrated before and after, the
 cores' busy time over it, this process's reaped children counted as its own);
@@ -31,6 +34,7 @@ import pytest
 from lab.core.steadiness import Meter, Steadiness
 
 TRIES = 5
+STEADY_FAILURES = 2  # failed tries on a steady machine that make the relation's failure final
 QUIET_BUSY_SHARE = 0.2  # a try starts once other work leaves the cores at least this idle...
 QUIET_DEADLINE_S = 30.0  # ...or after this long regardless
 Result = TypeVar("Result")
@@ -42,13 +46,15 @@ class Tries(list[Result]):
     def __init__(self) -> None:
         super().__init__()
         self.steadiness: list[Steadiness] = []
-        self.failed_steady = False  # the last try failed the relation on a steady machine
+        self.failed_steady = False  # the relation failed on a steady machine STEADY_FAILURES times
 
     @property
     def report(self) -> str:
         lines = [f"try {number}: {describe(found)}" for number, found in enumerate(self.steadiness, start=1)]
         if self.failed_steady:
-            lines.append("the relation failed on a steady machine, so it was not tried again")
+            lines.append(
+                f"the relation failed on a steady machine {STEADY_FAILURES} times, so it was not tried again"
+            )
         elif self.steadiness and not self.steadiness[-1].steady:
             lines.append("the machine was not steady under the tries that failed")
         return "; ".join(lines)
@@ -68,8 +74,9 @@ def until_good(
     steadiness: Callable[[Result], Steadiness | None] | None = None,
 ) -> Tries[Result]:
     """Up to `tries` results of `run`, each on quiet cores if possible, stopping at the first `good` one
-    or at the first that is not good on a steady machine (see the module's docstring)."""
+    or once STEADY_FAILURES of them were not good on a steady machine (see the module's docstring)."""
     results: Tries[Result] = Tries()
+    steady_failures = 0
     while len(results) < tries:
         wait_for_quiet_cores()
         meter = Meter()
@@ -81,8 +88,10 @@ def until_good(
         if good(result):
             break
         if found.steady:
-            results.failed_steady = True
-            break
+            steady_failures += 1
+            if steady_failures >= STEADY_FAILURES:
+                results.failed_steady = True
+                break
     return results
 
 

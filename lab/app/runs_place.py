@@ -67,8 +67,8 @@ def table(rows: list[StoredRun]) -> list[dict[str, Any]]:
 
 
 def page_url(row: StoredRun) -> str:
-    """The lab's place for a listed row (the CPU/I-O lab's runs open on /cpu, which routes I/O runs on)."""
-    return "/" + {"run": "cpu", "sweep": "scaling"}.get(row.lab, row.lab)
+    """The lab's place for a listed row (the CPU/I-O lab's runs on /cpu or /io, by their work)."""
+    return "/" + stored.page_of(row)
 
 
 def together(rows: list[StoredRun]) -> go.Figure:

@@ -20,6 +20,13 @@ from lab.core.csvtable import Row, check_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import MACHINE_COLUMNS, MACHINE_LEGACY, build_machine, machine_values
+from lab.core.steadiness import Steadiness
+from lab.core.steadiness_columns import (
+    STEADINESS_COLUMNS,
+    STEADINESS_LEGACY,
+    build_steadiness,
+    steadiness_values,
+)
 
 RUN_COLUMN_TYPES: dict[str, str] = {
     "schema_version": "int",
@@ -32,6 +39,7 @@ RUN_COLUMN_TYPES: dict[str, str] = {
     "scale": "float",
     "interpreters": "text?",
     **dict(MACHINE_COLUMNS),
+    **dict(STEADINESS_COLUMNS),
     "message": "text?",
 }
 ROW_COLUMN_TYPES: dict[str, str] = {
@@ -68,6 +76,7 @@ class ImportedClassicsRun:
     run_id: str
     created: str
     schema_version: int = CLASSICS_SCHEMA_VERSION
+    steadiness: Steadiness | None = None
 
     @property
     def lab(self) -> str:
@@ -92,6 +101,7 @@ class ImportedClassicsRun:
             "scale": self.settings.scale,
             "interpreters": ",".join(self.interpreters) or None,
             **machine_values(self.machine),
+            **steadiness_values(self.steadiness),
             "message": self.message,
         }
         return [head | row.__dict__ for row in self.rows]
@@ -109,6 +119,7 @@ class ImportedClassicsRun:
             headline_label="share of comparisons that agree",
             usable_cores=self.machine.usable_cores,
             cpu_model=self.machine.cpu_model,
+            steady=self.steadiness.steady if self.steadiness is not None else None,
         )
 
 
@@ -121,7 +132,7 @@ def to_csv(results: Iterable[ClassicsRecord]) -> str:
 
 def read_rows(text: str) -> list[list[Row]]:
     """A Classics CSV's rows, typed and grouped by run (ResultsFormatError in one line if it is not one)."""
-    return read_runs(text, CSV_COLUMNS, "GIL Lab classics", legacy=MACHINE_LEGACY)
+    return read_runs(text, CSV_COLUMNS, "GIL Lab classics", legacy={**MACHINE_LEGACY, **STEADINESS_LEGACY})
 
 
 def from_csv(text: str | bytes) -> list[ImportedClassicsRun]:
@@ -150,6 +161,7 @@ def build_run(rows: Sequence[Row]) -> ImportedClassicsRun:
     return ImportedClassicsRun(
         settings=settings,
         machine=build_machine(first),
+        steadiness=build_steadiness(values),
         rows=tuple(ImportedRow(**{name: row.values[name] for name in ROW_COLUMN_TYPES}) for row in rows),
         interpreters=interpreters,
         status=header.status,

@@ -23,6 +23,8 @@ from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import machine_values
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
+from lab.core.steadiness import Steadiness
+from lab.core.steadiness_columns import steadiness_values
 
 CLASSICS_KIND = "classics"
 CLASSICS_SCHEMA_VERSION = 1
@@ -103,6 +105,7 @@ class ClassicsResult:
     run_id: str = field(default_factory=new_run_id)
     created: str = field(default_factory=now_iso)
     schema_version: int = CLASSICS_SCHEMA_VERSION
+    steadiness: Steadiness | None = None  # how steady the machine was (lab.core.steadiness)
 
     @property
     def lab(self) -> str:
@@ -135,6 +138,7 @@ class ClassicsResult:
             "created": self.created,
             "status": self.status,
             "message": self.message,
+            "steadiness": self.steadiness.to_dict() if self.steadiness is not None else None,
             "settings": self.settings.to_dict(),
             "classics": [record.to_dict() for record in self.records()],
             "steps": [outcome.to_dict() for outcome in self.outcomes],
@@ -162,6 +166,7 @@ class ClassicsResult:
                 missing={str(k): str(v) for k, v in dict(data.get("missing") or {}).items()},
                 status=str(data["status"]),
                 message=data.get("message"),
+                steadiness=Steadiness.from_dict(data["steadiness"]) if data.get("steadiness") else None,
                 run_id=str(data["run_id"]),
                 created=str(data["created"]),
             )
@@ -185,6 +190,7 @@ class ClassicsResult:
             "scale": self.settings.scale,
             "interpreters": ",".join(self.listing().interpreters) or None,
             **machine_values(self.machine),
+            **steadiness_values(self.steadiness),
             "message": self.message,
         }
         rows = []
@@ -229,4 +235,5 @@ class ClassicsResult:
             headline_label="share of comparisons that agree",
             usable_cores=self.machine.usable_cores,
             cpu_model=self.machine.cpu_model,
+            steady=self.steadiness.steady if self.steadiness is not None else None,
         )

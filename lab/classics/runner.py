@@ -247,4 +247,5 @@ class ClassicsRun(LabRun[ClassicsResult]):
             message=self.message,
             run_id=self.run_id,
             created=self.created,
+            steadiness=self.steadiness,
         )

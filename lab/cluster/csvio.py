@@ -32,6 +32,13 @@ from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import MACHINE_COLUMNS, MACHINE_LEGACY, build_machine, machine_values
 from lab.core.records import MAX_COUNT
+from lab.core.steadiness import Steadiness
+from lab.core.steadiness_columns import (
+    STEADINESS_COLUMNS,
+    STEADINESS_LEGACY,
+    build_steadiness,
+    steadiness_values,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class ImportedClusterRun:
     run_id: str
     created: str
     schema_version: int = CLUSTER_SCHEMA_VERSION
+    steadiness: Steadiness | None = None
 
     @property
     def scheduler(self) -> str:
@@ -89,6 +97,7 @@ RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("layouts_setting", "text?"),
     ("scheduler", "text"),
     *MACHINE_COLUMNS,
+    *STEADINESS_COLUMNS,
     ("message", "text?"),
 )
 LAYOUT_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
@@ -133,7 +142,7 @@ FIGURES = (
 
 
 # Files written before every CSV named its lab kept it in a `kind` column.
-LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY}
+LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY, **STEADINESS_LEGACY}
 
 
 def cluster_rows(runs: Iterable[ClusterRun]) -> list[dict[str, Any]]:
@@ -161,6 +170,7 @@ def run_values(run: ClusterRun) -> dict[str, Any]:
         "layouts_setting": ",".join(settings.layout_names) or None,
         "scheduler": run.scheduler,
         **machine_values(run.machine),
+        **steadiness_values(run.steadiness),
         "message": run.message,
     }
 
@@ -206,6 +216,7 @@ def build_run(rows: list[Row]) -> ImportedClusterRun:
     return ImportedClusterRun(
         settings=settings,
         machine=build_machine(first),
+        steadiness=build_steadiness(first.values),
         layout_summaries=build_summaries(rows, settings),
         status=header.status,
         message=first.values["message"],

@@ -35,6 +35,7 @@ from lab.core.contract import RunListing
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
+from lab.core.steadiness import Steadiness
 from lab.engine.spans import TaskSpan
 
 CLUSTER_SCHEMA_VERSION = 1
@@ -276,6 +277,7 @@ class ClusterResult:
     run_id: str = field(default_factory=new_run_id)
     created: str = field(default_factory=now_iso)
     schema_version: int = CLUSTER_SCHEMA_VERSION
+    steadiness: Steadiness | None = None  # how steady the machine was (lab.core.steadiness)
 
     @property
     def scheduler(self) -> str:
@@ -318,6 +320,7 @@ class ClusterResult:
             "created": self.created,
             "status": self.status,
             "message": self.message,
+            "steadiness": self.steadiness.to_dict() if self.steadiness is not None else None,
             "scheduler": self.scheduler,
             "settings": self.settings.to_dict(),
             "layouts": [
@@ -351,6 +354,7 @@ class ClusterResult:
                 ),
                 status=data["status"],
                 message=data.get("message"),
+                steadiness=Steadiness.from_dict(data["steadiness"]) if data.get("steadiness") else None,
                 run_id=data["run_id"],
                 created=data["created"],
             )
@@ -367,6 +371,9 @@ class ClusterRecord(Protocol):
 
     @property
     def settings(self) -> ClusterSettings: ...
+
+    @property
+    def steadiness(self) -> Steadiness | None: ...
 
     @property
     def machine(self) -> Machine: ...
@@ -398,4 +405,5 @@ def cluster_listing(run: ClusterRecord) -> RunListing:
         headline_label="best speedup",
         usable_cores=run.machine.usable_cores,
         cpu_model=run.machine.cpu_model,
+        steady=run.steadiness.steady if run.steadiness is not None else None,
     )

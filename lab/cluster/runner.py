@@ -31,6 +31,7 @@ from lab.core.events import Event, EventReader, open_pipe
 from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import describe_exit, end_process_group, python_module_args, start_child, stderr_tail
+from lab.core.records import new_run_id, now_iso
 
 EXIT_GRACE_S = 5.0  # a driver that said DONE is closing its cluster: let it, then end what is left
 # A driver on an existing cluster gets SIGTERM and this long to unregister the run's code from the cluster
@@ -71,6 +72,8 @@ class ClusterExperiment(LabRun[ClusterResult]):
     def __init__(
         self, settings: ClusterSettings, *, deadline_s: float | None = None, python: str = sys.executable
     ) -> None:
+        self.run_id = new_run_id()  # one id for the run, however often its result is read
+        self.created = now_iso()
         self.settings = settings
         self.deadline_s = deadline_s
         self.python = python
@@ -230,6 +233,9 @@ class ClusterExperiment(LabRun[ClusterResult]):
             runs=tuple(self.runs),
             status=self.status or "cancelled",
             message=self.message,
+            steadiness=self.steadiness,
+            run_id=self.run_id,
+            created=self.created,
         )
 
 

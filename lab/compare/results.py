@@ -11,7 +11,7 @@ single-thread cost is its batch time against the first one's.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import PythonChoice
 from lab.core.machine import Machine
 from lab.core.records import new_run_id, now_iso, parse_json
+from lab.core.steadiness import Steadiness
 from lab.engine.results import RunResult, run_listing
 from lab.run.csvio import ImportedRun, to_csv
 
@@ -44,6 +45,7 @@ class CompareResult:
     run_id: str = field(default_factory=new_run_id)
     created: str = field(default_factory=now_iso)
     schema_version: int = COMPARE_SCHEMA_VERSION
+    steadiness: Steadiness | None = None  # how steady the machine was (lab.core.steadiness)
 
     @property
     def lab(self) -> str:
@@ -69,6 +71,7 @@ class CompareResult:
             headline_label="best speedup",
             usable_cores=self.machine.usable_cores if self.machine else None,
             cpu_model=self.machine.cpu_model if self.machine else None,
+            steady=self.steadiness.steady if self.steadiness is not None else None,
         )
 
     @property
@@ -93,6 +96,7 @@ class CompareResult:
             message=next((run.message for run in runs if run.message), None),
             run_id=first.series or first.run_id,
             created=first.created,
+            steadiness=least_steady(run.steadiness for run in runs),
         )
 
     def single_thread_cost(self) -> list[tuple[str, float | None]]:
@@ -119,6 +123,7 @@ class CompareResult:
             "created": self.created,
             "status": self.status,
             "message": self.message,
+            "steadiness": self.steadiness.to_dict() if self.steadiness is not None else None,
             "pythons": [choice.label for choice in self.settings.pythons],
             "runs": [run.to_dict() for run in self.runs],
         }
@@ -140,6 +145,7 @@ class CompareResult:
             runs=runs,
             status=data["status"],
             message=data.get("message"),
+            steadiness=Steadiness.from_dict(data["steadiness"]) if data.get("steadiness") else None,
             run_id=data["run_id"],
             created=data["created"],
         )
@@ -153,3 +159,9 @@ def label_of(run: Run) -> str:
     """An interpreter run's label: its name, with the GIL switch asked for."""
     name = run.interpreter.name if run.interpreter is not None else run.settings.python or "this Python"
     return f"{name}:gil={run.settings.gil}" if run.settings.gil else name
+
+
+def least_steady(found: Iterable[Steadiness | None]) -> Steadiness | None:
+    """A comparison read back from its runs is as steady as its least steady run (None: none measured)."""
+    known = [steadiness for steadiness in found if steadiness is not None]
+    return next((steadiness for steadiness in known if not steadiness.steady), known[0] if known else None)

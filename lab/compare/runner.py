@@ -90,6 +90,7 @@ class Comparison(SequenceRun["CompareResult", tuple[int, int], Experiment]):
             message=self.message,
             run_id=self.run_id,
             created=runs[0].created if runs else self.created,  # as a CSV gives it back: its first run's
+            steadiness=self.steadiness,
         )
 
 

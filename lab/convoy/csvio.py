@@ -39,6 +39,13 @@ from lab.core.machine_columns import (
     build_machine,
     machine_values,
 )
+from lab.core.steadiness import Steadiness
+from lab.core.steadiness_columns import (
+    STEADINESS_COLUMNS,
+    STEADINESS_LEGACY,
+    build_steadiness,
+    steadiness_values,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class ImportedConvoyRun:
     run_id: str
     created: str
     schema_version: int = CONVOY_SCHEMA_VERSION
+    steadiness: Steadiness | None = None
 
     @property
     def lab(self) -> str:
@@ -94,6 +102,7 @@ RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("interpreter_path", "text?"),
     ("interpreter_gil_enabled", "bool?"),
     *MACHINE_COLUMNS,
+    *STEADINESS_COLUMNS,
     ("message", "text?"),
 )
 # Each point column and the PointSummary field it holds.
@@ -130,7 +139,7 @@ MAY_BE_EMPTY = {
 
 
 # Files written before every CSV named its lab kept it in a `kind` column.
-LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY}
+LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY, **STEADINESS_LEGACY}
 
 
 def field_of(column: str) -> str:
@@ -164,6 +173,7 @@ def run_values(run: ConvoyRun) -> dict[str, Any]:
         "interpreter_path": interpreter.path if interpreter else None,
         "interpreter_gil_enabled": interpreter.gil_enabled if interpreter else None,
         **machine_values(run.machine),
+        **steadiness_values(run.steadiness),
         "message": run.message,
     }
 
@@ -200,6 +210,7 @@ def build_run(rows: list[Row]) -> ImportedConvoyRun:
     return ImportedConvoyRun(
         settings=settings,
         machine=build_machine(first),
+        steadiness=build_steadiness(first.values),
         point_summaries=build_summaries(rows, settings),
         interpreter=build_interpreter(first),
         status=header.status,

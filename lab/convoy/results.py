@@ -23,6 +23,7 @@ from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
 from lab.core.stats import percentile
+from lab.core.steadiness import Steadiness
 from lab.core.validate import whole
 
 CONVOY_SCHEMA_VERSION = 1
@@ -170,6 +171,7 @@ class ConvoyResult:
     run_id: str = field(default_factory=new_run_id)
     created: str = field(default_factory=now_iso)
     schema_version: int = CONVOY_SCHEMA_VERSION
+    steadiness: Steadiness | None = None  # how steady the machine was (lab.core.steadiness)
 
     @property
     def lab(self) -> str:
@@ -208,6 +210,7 @@ class ConvoyResult:
             "created": self.created,
             "status": self.status,
             "message": self.message,
+            "steadiness": self.steadiness.to_dict() if self.steadiness is not None else None,
             "settings": self.settings.to_dict(),
             "points": [point.to_dict() for point in self.points],
             "interpreter": self.interpreter.to_dict() if self.interpreter is not None else None,
@@ -235,6 +238,7 @@ class ConvoyResult:
                 interpreter=None if interpreter is None else RunInterpreter.from_dict(interpreter),
                 status=data["status"],
                 message=data.get("message"),
+                steadiness=Steadiness.from_dict(data["steadiness"]) if data.get("steadiness") else None,
                 run_id=data["run_id"],
                 created=data["created"],
             )
@@ -248,6 +252,9 @@ class ConvoyResult:
 
 class ConvoyRecord(Protocol):
     """What a convoy run offers readers, measured (ConvoyResult) or read from a CSV."""
+
+    @property
+    def steadiness(self) -> Steadiness | None: ...
 
     @property
     def machine(self) -> Machine: ...
@@ -282,4 +289,5 @@ def convoy_listing(run: ConvoyRecord) -> RunListing:
         headline_label="ms p50, worst point",
         usable_cores=run.machine.usable_cores,
         cpu_model=run.machine.cpu_model,
+        steady=run.steadiness.steady if run.steadiness is not None else None,
     )

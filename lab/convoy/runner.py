@@ -235,6 +235,7 @@ class Convoy(LabRun[ConvoyResult]):
             status=self.status or "cancelled",
             message=self.message,
             run_id=self.run_id,
+            steadiness=self.steadiness,
         )
 
     # --- one point

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.core.csvtable import Legacy
 from lab.core.steadiness import Steadiness
 
 STEADINESS_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -19,6 +20,8 @@ STEADINESS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("steadiness_reason", "text?"),
 )
 STEADINESS_NAMES: frozenset[str] = frozenset(name for name, _ in STEADINESS_COLUMNS)
+# Files written before the meter lack these columns: read as empty (the run's steadiness is unknown).
+STEADINESS_LEGACY = {name: Legacy(value="") for name in STEADINESS_NAMES}
 
 
 def steadiness_values(steadiness: Steadiness | None) -> dict[str, Any]:

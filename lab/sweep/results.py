@@ -221,7 +221,15 @@ class SweepResult:
             headline_label="best speedup",
             usable_cores=self.machine.usable_cores,
             cpu_model=self.machine.cpu_model,
+            steady=self.steady,
         )
+
+    @property
+    def steady(self) -> bool | None:
+        """Whether every point ran on a steady machine (each point's rounds are metered in its worker):
+        False if any did not, None where no point was metered."""
+        flags = [point.steady for point in self.points if point.steady is not None]
+        return all(flags) if flags else None
 
     @property
     def scale(self) -> str:

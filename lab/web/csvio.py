@@ -20,6 +20,13 @@ from lab.core.csvtable import Legacy, Row, as_text, check, check_run, group_by_r
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import MACHINE_COLUMNS, MACHINE_LEGACY, build_machine, machine_values
+from lab.core.steadiness import Steadiness
+from lab.core.steadiness_columns import (
+    STEADINESS_COLUMNS,
+    STEADINESS_LEGACY,
+    build_steadiness,
+    steadiness_values,
+)
 from lab.web.results import (
     WEB_KIND,
     WEB_SCHEMA_VERSION,
@@ -44,6 +51,7 @@ class ImportedWebRun:
     run_id: str
     created: str
     schema_version: int = WEB_SCHEMA_VERSION
+    steadiness: Steadiness | None = None
 
     @property
     def lab(self) -> str:
@@ -85,6 +93,7 @@ RUN_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
     ("threadpool", "int"),
     ("server_workers", "int"),
     *MACHINE_COLUMNS,
+    *STEADINESS_COLUMNS,
     ("message", "text?"),
 )
 ENDPOINT_COLUMN_TYPES: tuple[tuple[str, str], ...] = (
@@ -123,7 +132,7 @@ MAY_BE_EMPTY |= {name for name in ENDPOINT_COLUMNS if name.startswith("ping_")}
 
 
 # Files written before every CSV named its lab kept it in a `kind` column.
-LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY}
+LEGACY = {"lab": Legacy(column="kind"), **MACHINE_LEGACY, **STEADINESS_LEGACY}
 
 
 def web_rows(runs: Iterable[WebRun]) -> list[dict[str, Any]]:
@@ -153,6 +162,7 @@ def run_values(run: WebRun) -> dict[str, Any]:
         "threadpool": settings.threadpool,
         "server_workers": settings.server_workers,
         **machine_values(machine),
+        **steadiness_values(run.steadiness),
         "message": run.message,
     }
 
@@ -205,6 +215,7 @@ def build_run(rows: list[Row]) -> ImportedWebRun:
     return ImportedWebRun(
         settings=settings,
         machine=build_machine(first),
+        steadiness=build_steadiness(first.values),
         endpoint_summaries=build_summaries(rows, settings),
         status=header.status,
         message=first.values["message"],

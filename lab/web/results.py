@@ -20,6 +20,7 @@ from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
 from lab.core.stats import percentile
+from lab.core.steadiness import Steadiness
 from lab.web.settings import ENDPOINTS, WebSettings
 
 WEB_SCHEMA_VERSION = 1
@@ -294,6 +295,7 @@ class WebResult:
     run_id: str = field(default_factory=new_run_id)
     created: str = field(default_factory=now_iso)
     schema_version: int = WEB_SCHEMA_VERSION
+    steadiness: Steadiness | None = None  # how steady the machine was (lab.core.steadiness)
 
     def endpoint(self, name: str) -> EndpointRun:
         for run in self.endpoints:
@@ -328,6 +330,7 @@ class WebResult:
             "created": self.created,
             "status": self.status,
             "message": self.message,
+            "steadiness": self.steadiness.to_dict() if self.steadiness is not None else None,
             "settings": self.settings.to_dict(),
             "machine": self.machine.to_dict(),
             "endpoints": [run.to_dict() for run in self.endpoints],
@@ -348,6 +351,7 @@ class WebResult:
                 endpoints=tuple(EndpointRun.from_dict(run) for run in data["endpoints"]),
                 status=data["status"],
                 message=data.get("message"),
+                steadiness=Steadiness.from_dict(data["steadiness"]) if data.get("steadiness") else None,
                 run_id=data["run_id"],
                 created=data["created"],
             )
@@ -364,6 +368,9 @@ class WebRecord(Protocol):
 
     @property
     def settings(self) -> WebSettings: ...
+
+    @property
+    def steadiness(self) -> Steadiness | None: ...
 
     @property
     def machine(self) -> Machine: ...
@@ -395,4 +402,5 @@ def web_listing(run: WebRecord) -> RunListing:
         headline_label="req/s",
         usable_cores=run.machine.usable_cores,
         cpu_model=run.machine.cpu_model,
+        steady=run.steadiness.steady if run.steadiness is not None else None,
     )

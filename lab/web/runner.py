@@ -30,6 +30,7 @@ from lab.core.events import Event, EventReader, open_pipe
 from lab.core.lifecycle import LabRun
 from lab.core.machine import Machine, current_machine
 from lab.core.procs import describe_exit, end_process_group, python_module_args, start_child, stderr_tail
+from lab.core.records import new_run_id, now_iso
 from lab.web import protocol
 from lab.web.results import EndpointRun, WebResult
 from lab.web.settings import LISTEN_BACKLOG, WebSettings
@@ -95,6 +96,8 @@ class WebExperiment(LabRun[WebResult]):
     """
 
     def __init__(self, settings: WebSettings, python: str = sys.executable) -> None:
+        self.run_id = new_run_id()  # one id for the run, however often its result is read
+        self.created = now_iso()
         self.settings = settings
         self.python = python
         self.machine: Machine | None = None
@@ -165,6 +168,9 @@ class WebExperiment(LabRun[WebResult]):
             endpoints=tuple(self.runs),
             status=self.status or "cancelled",
             message=self.message,
+            steadiness=self.steadiness,
+            run_id=self.run_id,
+            created=self.created,
         )
 
     def progress(self) -> list[EndpointProgress]:

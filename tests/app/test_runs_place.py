@@ -48,7 +48,7 @@ def test_every_stored_run_is_listed_newest_first_with_its_link(store: RunStore) 
     assert not at.exception
     rows = listed(at)
     assert [row["lab"] for row in rows] == ["sweep", "web", "run"]
-    assert rows[0]["open"] == f"/scaling?run={ids[2]}" and rows[2]["open"] == f"/cpu?run={ids[0]}"
+    assert rows[0]["open"] == f"/sweep?run={ids[2]}" and rows[2]["open"] == f"/cpu?run={ids[0]}"
 
 
 def test_two_runs_of_one_lab_are_drawn_on_one_chart_and_can_be_pinned_and_deleted(store: RunStore) -> None:

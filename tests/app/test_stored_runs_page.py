@@ -28,7 +28,7 @@ def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 
 def small_run() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
+    at.run().switch_page("lab/app/pages/cpu.py").run()
     at.slider(key="cpu_tasks").set_value(2)
     at.select_slider(key="cpu_size_squares").set_value(30_000)
     at.run()

@@ -20,7 +20,7 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGE = "lab/app/pages/sweep.py"
 
 
-def scaling_page(**query: str) -> AppTest:
+def sweep_page(**query: str) -> AppTest:
     """The router, then the Scaling page, as a visitor following a link to it."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
@@ -37,10 +37,10 @@ def click(at: AppTest, label: str) -> AppTest:
 
 def small_sweep(at: AppTest) -> AppTest:
     """Squares at the smallest size, threads at 1, 2 and 4 workers, one round: a second or two."""
-    at.select_slider(key="scaling_size_squares").set_value(10_000)
-    at.multiselect(key="scaling_workers").set_value([1, 2, 4])
-    at.multiselect(key="scaling_modes").set_value(["threads"])
-    at.slider(key="scaling_repeats").set_value(1)
+    at.select_slider(key="sweep_size_squares").set_value(10_000)
+    at.multiselect(key="sweep_workers").set_value([1, 2, 4])
+    at.multiselect(key="sweep_modes").set_value(["threads"])
+    at.slider(key="sweep_repeats").set_value(1)
     at.run()
     return click(at, "Run")
 
@@ -52,14 +52,14 @@ def figure(at: AppTest) -> dict[str, Any]:
 
 
 def test_the_scaling_view_renders_its_controls_with_their_defaults() -> None:
-    at = scaling_page()
+    at = sweep_page()
     assert not at.exception
-    assert at.radio(key="scaling_workload").value == "squares"
-    assert at.select_slider(key="scaling_size_squares").value == 1_000_000
-    assert at.multiselect(key="scaling_workers").value == [1, 2, 4]
-    assert at.multiselect(key="scaling_modes").value == ["threads", "processes"]
-    assert at.radio(key="scaling_scale").value == "strong"
-    assert at.slider(key="scaling_repeats").value == 3
+    assert at.radio(key="sweep_workload").value == "squares"
+    assert at.select_slider(key="sweep_size_squares").value == 1_000_000
+    assert at.multiselect(key="sweep_workers").value == [1, 2, 4]
+    assert at.multiselect(key="sweep_modes").value == ["threads", "processes"]
+    assert at.radio(key="sweep_scale").value == "strong"
+    assert at.slider(key="sweep_repeats").value == 3
     assert not next(b for b in at.button if b.label == "Run").disabled
     assert any("6 points × 3 round(s)" in caption.value for caption in at.caption)
     assert at.query_params["workers"] == "1,2,4" and at.query_params["scale"] == "strong"
@@ -67,7 +67,7 @@ def test_the_scaling_view_renders_its_controls_with_their_defaults() -> None:
 
 @pytest.mark.usefixtures("no_leftover_processes")
 def test_a_sweep_draws_its_curves_with_the_ideal_line_and_the_cores_band_and_lands_in_the_history() -> None:
-    at = small_sweep(scaling_page())
+    at = small_sweep(sweep_page())
     assert not at.exception
     assert not at.error
     (sweep,) = at.session_state.history
@@ -84,34 +84,34 @@ def test_a_sweep_draws_its_curves_with_the_ideal_line_and_the_cores_band_and_lan
 
 
 def test_a_share_link_restores_the_sweep() -> None:
-    at = scaling_page(
+    at = sweep_page(
         workload="sha256", size="8388608", workers="1,2", modes="threads", scale="weak", repeats="2"
     )
     assert not at.exception and not at.warning
-    assert at.radio(key="scaling_workload").value == "sha256"
-    assert at.select_slider(key="scaling_size_sha256").value == 8 * 1024 * 1024
-    assert at.multiselect(key="scaling_workers").value == [1, 2]
-    assert at.multiselect(key="scaling_modes").value == ["threads"]
-    assert at.radio(key="scaling_scale").value == "weak"
-    assert at.slider(key="scaling_repeats").value == 2
+    assert at.radio(key="sweep_workload").value == "sha256"
+    assert at.select_slider(key="sweep_size_sha256").value == 8 * 1024 * 1024
+    assert at.multiselect(key="sweep_workers").value == [1, 2]
+    assert at.multiselect(key="sweep_modes").value == ["threads"]
+    assert at.radio(key="sweep_scale").value == "weak"
+    assert at.slider(key="sweep_repeats").value == 2
 
 
 def test_a_tampered_link_is_clamped_with_a_notice_for_each_change() -> None:
-    at = scaling_page(
+    at = sweep_page(
         workload="mine", workers="0,3,2", modes="warp", scale="sideways", repeats="99", pythons="/bin/sh"
     )
     assert not at.exception
-    assert at.radio(key="scaling_workload").value == "squares"
-    assert at.multiselect(key="scaling_workers").value == [2]
-    assert at.multiselect(key="scaling_modes").value == ["threads", "processes"]
-    assert at.radio(key="scaling_scale").value == "strong"
-    assert at.slider(key="scaling_repeats").value == 5
+    assert at.radio(key="sweep_workload").value == "squares"
+    assert at.multiselect(key="sweep_workers").value == [2]
+    assert at.multiselect(key="sweep_modes").value == ["threads", "processes"]
+    assert at.radio(key="sweep_scale").value == "strong"
+    assert at.slider(key="sweep_repeats").value == 5
     assert len(at.warning) >= 5
     assert any("1 worker added" in caption.value for caption in at.caption)
 
 
 def test_the_history_exports_a_csv_that_imports_back_through_the_page() -> None:
-    at = small_sweep(scaling_page())
+    at = small_sweep(sweep_page())
     (sweep,) = at.session_state.history
     text = sweep_csv.to_csv([sweep])
     at = click(at, "Clear all")
@@ -124,7 +124,7 @@ def test_the_history_exports_a_csv_that_imports_back_through_the_page() -> None:
 
 
 def test_a_damaged_sweep_csv_imports_nothing_and_says_why_in_one_line() -> None:
-    at = small_sweep(scaling_page())
+    at = small_sweep(sweep_page())
     text = sweep_csv.to_csv(at.session_state.history).replace(",strong,", ",sideways,")
     at.file_uploader[0].set_value(("sweeps.csv", text.encode(), "text/csv"))
     at = at.run()
@@ -146,9 +146,9 @@ def public_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
 
 @pytest.mark.usefixtures("public_page")
 def test_public_mode_counts_the_whole_sweep_and_refuses_one_over_its_limits() -> None:
-    at = scaling_page(workers="1,2,4,8,16", modes="processes")
+    at = sweep_page(workers="1,2,4,8,16", modes="processes")
     assert not at.exception
     assert any("drop the worker counts above" in error.value for error in at.error)
     assert next(b for b in at.button if b.label == "Run").disabled
-    at = scaling_page(workers="1,2,4", modes="threads", size="100000000", repeats="5")
+    at = sweep_page(workers="1,2,4", modes="threads", size="100000000", repeats="5")
     assert any("lower Repeats, worker counts" in error.value for error in at.error)

@@ -298,7 +298,9 @@ LAB_PAGES = [
     ("convoy", "Convoy"),
     ("cluster", "Cluster"),
     ("compare", "Compare interpreters"),
-    ("scaling", "Scaling"),
+    ("sweep", "Scaling"),
+    ("classics", "Classics"),
+    ("runs", "Runs"),
 ]
 
 
@@ -307,12 +309,26 @@ def test_every_lab_is_one_click_from_the_navigation(
     context: BrowserContext, server: StreamlitServer, path: str, heading: str
 ) -> None:
     page = context.new_page()
-    open_page(page, f"{server.url}/")
+    open_page(page, f"{server.url}/cpu")
     settle(page, page.get_by_test_id("stSidebarNav").get_by_role("link", name=heading).click)
     expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    assert urlsplit(page.url).path == ("/" if path == "cpu" else f"/{path}")
+    assert urlsplit(page.url).path == f"/{path}"
     screenshot_whole_page(page, OUTPUT_DIR / f"e2e-page-{path}.png")
+
+
+@pytest.mark.parametrize(
+    ("path", "where", "heading"), [("cpu", "cpu", "CPU-bound"), ("scaling", "sweep", "Scaling")]
+)
+def test_a_lab_opens_at_its_own_path_and_an_older_path_leads_to_it(
+    context: BrowserContext, server: StreamlitServer, path: str, where: str, heading: str
+) -> None:
+    page = context.new_page()
+    open_page(page, f"{server.url}/{path}")
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert urlsplit(page.url).path == f"/{where}"
 
 
 def test_the_xray_draws_each_threads_states_and_offers_a_trace(

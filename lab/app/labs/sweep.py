@@ -109,7 +109,7 @@ def own_python(found: Sequence[Interpreter]) -> tuple[str, ...]:
     return (own.name,) if own is not None else ()
 
 
-def read_scaling_link(
+def read_sweep_link(
     params: Mapping[str, Any], pythons: Sequence[str], default_pythons: tuple[str, ...]
 ) -> tuple[SweepForm, list[str]]:
     """The view's form from a share link: unknown names dropped, numbers clamped, each with a notice."""
@@ -129,7 +129,7 @@ def read_scaling_link(
     return form, reader.notices
 
 
-def scaling_link(form: SweepForm) -> dict[str, str]:
+def sweep_link(form: SweepForm) -> dict[str, str]:
     params = {
         "workload": form.workload,
         "size": str(form.size),
@@ -144,10 +144,10 @@ def scaling_link(form: SweepForm) -> dict[str, str]:
 
 
 class SweepLab(Lab[SweepForm, SweepSettings, Sweep, SweepResult]):
-    key = "scaling"
+    key = "sweep"
     title = "Scaling"
     intro = INTRO
-    explainer = "scaling"
+    explainer = "sweep"
     csv_name = "gil-lab-sweeps.csv"
     running_label = "Running the sweep…"
 
@@ -163,7 +163,7 @@ class SweepLab(Lab[SweepForm, SweepSettings, Sweep, SweepResult]):
 
     def read_link(self, params: Mapping[str, Any]) -> tuple[SweepForm, list[str]]:
         found = self.offered()
-        return read_scaling_link(params, python_options(found), own_python(found))
+        return read_sweep_link(params, python_options(found), own_python(found))
 
     def apply(self, form: SweepForm) -> None:
         values: dict[str, Any] = {
@@ -242,7 +242,7 @@ class SweepLab(Lab[SweepForm, SweepSettings, Sweep, SweepResult]):
         )
 
     def link(self, form: SweepForm) -> tuple[dict[str, str], list[str]]:
-        return scaling_link(form), []
+        return sweep_link(form), []
 
     def interpreters(self, settings: SweepSettings) -> list[Interpreter]:
         """The chosen Pythons, by name from this host's list; refuses what one of them cannot run."""
