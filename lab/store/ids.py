@@ -21,7 +21,12 @@ SHOWN = 40  # characters of a refused id repeated in the message
 
 
 def new_id() -> str:
-    return secrets.token_urlsafe(16)
+    """128 random bits; never starting with '-', which a command line would read as an option
+    (`python -m lab runs show -x…` failed one time in 64 before)."""
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if not candidate.startswith("-"):
+            return candidate
 
 
 def check_id(value: object) -> str:

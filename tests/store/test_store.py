@@ -208,7 +208,7 @@ def test_concurrent_saves_from_threads_and_processes_store_each_run_once(store_u
 
 def test_two_replicas_on_one_postgresql_share_runs_and_limits(pg_server: PgServer) -> None:
     url, record = pg_server.new_database(), sample("run")
-    limits = StoreLimits(max_runs=10, max_bytes=10**9)
+    limits = StoreLimits(max_runs=12, max_bytes=10**9)  # room for all 12 while both fill: no eviction race
     with RunStore.open(url, limits=limits) as one, RunStore.open(url, limits=limits) as two:
         saved: dict[str, list[str]] = {}
 
@@ -222,8 +222,10 @@ def test_two_replicas_on_one_postgresql_share_runs_and_limits(pg_server: PgServe
         for worker in workers:
             worker.join()
         assert saved["one"][4:] == saved["two"][:4]  # runs 4..7 saved by both: stored once
-        assert one.count() == two.count() == 10
+        assert one.count() == two.count() == 12
         assert {row.id for row in one.list()} == {row.id for row in two.list()}
+        extra = [two.save(numbered(record, number)) for number in (12, 13)]  # over the shared limit
+        assert one.count() == two.count() == 12 and set(extra) <= {row.id for row in one.list()}
 
 
 def test_an_unreachable_database_at_start_is_one_line() -> None:
@@ -327,3 +329,13 @@ def test_limits_apply_in_public_mode_by_default_and_in_private_mode_only_when_se
     limits = StoreLimits.from_env({"GIL_LAB_MAX_STORED_RUNS": "50"}, public=False)
     assert limits is not None and limits.max_runs == 50
     assert StoreLimits.from_env({"GIL_LAB_MAX_STORE_MB": "0.5"}, public=True) == StoreLimits(2000, 524288)
+
+
+def test_no_new_id_starts_with_a_dash_that_a_command_line_would_take_for_an_option(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lab.store import ids
+
+    drawn = iter(["-startsWithADash012345", "AfterADashComesAnId_12"])
+    monkeypatch.setattr(ids.secrets, "token_urlsafe", lambda nbytes: next(drawn))
+    assert ids.new_id() == "AfterADashComesAnId_12"
