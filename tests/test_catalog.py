@@ -20,8 +20,11 @@ from web.test_results import make_result as web_result
 from lab.catalog import ALIASES, LABS, by_lab, csv_lab, lab_named, read_csv, read_record, write_csv
 from lab.classics.results import ClassicsResult
 from lab.classics.settings import ClassicsSettings
+from lab.cluster.takeaway import takeaway as cluster_takeaway
 from lab.compare.results import CompareResult
 from lab.compare.settings import CompareSettings
+from lab.compare.takeaway import compare_takeaway
+from lab.convoy.report import takeaway as convoy_takeaway
 from lab.convoy.results import ConvoyPoint, ConvoyResult
 from lab.convoy.settings import ConvoySettings
 from lab.core.contract import LabResult, RunListing
@@ -29,8 +32,10 @@ from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import PythonChoice, RunInterpreter
 from lab.core.steadiness import judge
 from lab.engine.settings import RunSettings
+from lab.run.takeaway import takeaway as run_takeaway
 from lab.sweep.results import SweepPoint, SweepResult
 from lab.sweep.settings import SweepSettings
+from lab.web.takeaway import takeaway as web_takeaway
 
 
 def interpreter(name: str) -> RunInterpreter:
@@ -239,3 +244,19 @@ def test_a_sweep_is_steady_where_every_point_was_and_unsteady_where_any_was_not(
     points = tuple(replace(point, steady=index != 1) for index, point in enumerate(result.points))
     assert replace(result, points=points).listing().steady is False
     assert replace(result, points=tuple(replace(p, steady=True) for p in points)).listing().steady is True
+
+
+@pytest.mark.parametrize("lab", ["run", "web", "convoy", "cluster", "compare"])
+def test_every_labs_takeaway_ends_with_one_line_when_the_machine_was_not_steady(lab: str) -> None:
+    takeaways = {
+        "run": run_takeaway,
+        "web": web_takeaway,
+        "convoy": convoy_takeaway,
+        "cluster": cluster_takeaway,
+        "compare": compare_takeaway,
+    }
+    unsteady = judge((2.0, 2.6), 0.1, 0.0)
+    steady = takeaways[lab](RESULTS[lab]())
+    said = takeaways[lab](replace(RESULTS[lab](), steadiness=unsteady))
+    line = "The machine's speed changed by 26% during this run; compare its ratios with care, or run again."
+    assert line not in steady and said.count(line) == 1

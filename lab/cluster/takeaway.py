@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lab.cluster.results import LayoutSummary
 from lab.cluster.settings import ClusterLayout
-from lab.core.wording import format_seconds
+from lab.core.wording import format_seconds, noting_steadiness
 
 if TYPE_CHECKING:
     from lab.cluster.csvio import ClusterRun
@@ -180,6 +180,7 @@ def caveats(summaries: list[LayoutSummary]) -> list[str]:
     return lines
 
 
+@noting_steadiness
 def takeaway(run: ClusterRun) -> list[str]:
     """Sentences for the page and the CLI, most telling first; only the ending when nothing was measured."""
     summaries = run.summaries()

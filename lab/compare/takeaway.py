@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lab.compare.results import CompareResult, label_of
-from lab.core.wording import cores, count, format_seconds, times
+from lab.core.wording import cores, count, format_seconds, noting_steadiness, times
 
 SAME_BINARY_BAND = 1.1  # one binary's two batch runs differing more than this: noise
 
@@ -35,6 +35,7 @@ def same_binary_sentences(result: CompareResult) -> list[str]:
     return sentences
 
 
+@noting_steadiness
 def compare_takeaway(result: CompareResult) -> list[str]:
     """What the interpreters did with the same work: threads' speedup and cores busy each, and the cost."""
     sentences = []

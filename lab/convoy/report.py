@@ -13,6 +13,7 @@ from __future__ import annotations
 from lab.convoy.csvio import ConvoyRun
 from lab.convoy.results import P99_MIN_PINGS, PointSummary, cpu_threads_text
 from lab.core.machine import machine_lines
+from lab.core.wording import noting_steadiness
 
 IMMEDIATE_MS = 1.0  # a reply faster than this waited for nothing but the kernel's wake-up
 
@@ -54,6 +55,7 @@ def ms(value: float | None) -> str:
     return f"{value:.2f} ms" if value < 10 else f"{value:,.0f} ms"
 
 
+@noting_steadiness
 def takeaway(run: ConvoyRun) -> list[str]:
     """Sentences for the page and the CLI, most telling first; empty when nothing was measured."""
     summaries = [summary for summary in run.summaries() if summary.p50_ms is not None]

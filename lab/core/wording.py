@@ -5,6 +5,12 @@ One place, so a speedup reads the same in the CLI, the page and every lab's take
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from lab.core.steadiness import Steadiness
+
 SAME_BAND = 0.15
 
 
@@ -34,3 +40,29 @@ def count(number: float, word: str, plural: str | None = None) -> str:
 
 def faster(speedup: float) -> bool:
     return speedup > 1 + SAME_BAND
+
+
+class Metered(Protocol):
+    """A result that may say how steady the machine was while it was measured."""
+
+    @property
+    def steadiness(self) -> Steadiness | None: ...
+
+
+M = TypeVar("M", bound=Metered)
+
+
+def steadiness_sentences(steadiness: Steadiness | None) -> list[str]:
+    """One line, with the figure, when the machine was not steady during the run; none otherwise."""
+    warning = steadiness.warning() if steadiness is not None else None
+    return [warning[0].upper() + warning[1:] + "."] if warning else []
+
+
+def noting_steadiness(takeaway: Callable[[M], list[str]]) -> Callable[[M], list[str]]:
+    """A lab's takeaway with the machine's unsteadiness said last, in every lab alike (page and CLI)."""
+
+    @functools.wraps(takeaway)
+    def sentences(result: M) -> list[str]:
+        return [*takeaway(result), *steadiness_sentences(result.steadiness)]
+
+    return sentences

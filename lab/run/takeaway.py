@@ -8,7 +8,16 @@ should be.
 
 from __future__ import annotations
 
-from lab.core.wording import SAME_BAND, STATUS_SENTENCES, cores, count, faster, format_seconds, times
+from lab.core.wording import (
+    SAME_BAND,
+    STATUS_SENTENCES,
+    cores,
+    count,
+    faster,
+    format_seconds,
+    steadiness_sentences,
+    times,
+)
 from lab.engine.results import ModeSummary
 from lab.run.csvio import Run
 
@@ -35,7 +44,9 @@ THREAD_NAMES = {"threads": "Threads", "asyncio_to_thread": "asyncio.to_thread"}
 
 def takeaway(result: Run) -> list[str]:
     """A few sentences on what this run's numbers show, most important first."""
-    sentences = status_sentences(result) + interpreter_sentences(result) + steadiness_sentences(result)
+    sentences = (
+        status_sentences(result) + interpreter_sentences(result) + steadiness_sentences(result.steadiness)
+    )
     summaries = result.summaries()
     base = result.baseline_mode
     if base is None or not summaries:
@@ -72,13 +83,6 @@ def status_sentences(result: Run) -> list[str]:
         done = ", ".join(f"{s.mode} {s.repeats}" for s in short)
         sentences.append(f"Fewer repeats than the {asked} asked for finished ({done}).")
     return sentences
-
-
-def steadiness_sentences(result: Run) -> list[str]:
-    """One line, with the figure, when the machine was not steady during the run (lab.core.steadiness)."""
-    steadiness = getattr(result, "steadiness", None)
-    warning = steadiness.warning() if steadiness is not None else None
-    return [warning[0].upper() + warning[1:] + "."] if warning else []
 
 
 def interpreter_sentences(result: Run) -> list[str]:

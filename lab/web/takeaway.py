@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lab.core.wording import noting_steadiness
 from lab.web.results import EndpointSummary
 from lab.web.settings import WebSettings
 
@@ -149,6 +150,7 @@ def caveats(summaries: list[EndpointSummary], settings: WebSettings, usable_core
     return lines
 
 
+@noting_steadiness
 def takeaway(run: WebRun) -> list[str]:
     """Sentences for the page and the CLI, most telling first; empty when nothing was measured."""
     summaries = run.summaries()

@@ -27,6 +27,7 @@ from lab.classics.results import ClassicRecord, ClassicsResult
 from lab.classics.runner import ClassicsRun
 from lab.classics.settings import ClassicsSettings
 from lab.core.interpreters import Interpreter
+from lab.core.wording import steadiness_sentences
 
 SCALES: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
 INTRO = (
@@ -170,6 +171,8 @@ class ClassicsLab(Lab[ClassicsForm, ClassicsSettings, ClassicsRun, ClassicsResul
             f"Scale × {result.settings.scale:g} · {result.machine.usable_cores:g} usable cores · "
             f"status {result.status.replace('_', ' ')}" + (f": {result.message}" if result.message else "")
         )
+        for line in steadiness_sentences(result.steadiness):
+            st.warning(line)
         for record in result.records():
             draw_record(record, result)
 
