@@ -23,6 +23,7 @@ from lab.app.history import remove_run
 from lab.app.places import RUN_PARAM
 from lab.app.report import measured_on
 from lab.app.text import text
+from lab.catalog import LABS
 from lab.core.errors import LabError, ResultsFormatError
 from lab.core.machine import Machine, machine_lines
 from lab.hosting.line import Runnable
@@ -229,7 +230,8 @@ def draw_stored(lab: Lab[Any, Any, Any, Any], run: str) -> bool:
         st.switch_page(stored.page_path(found), query_params={RUN_PARAM: found.id})
     st.title(lab.title)
     st.info(measured_on(found))
-    st.caption(f"A stored run, read-only: {found.lab} run {found.run_id}, {found.status.replace('_', ' ')}.")
+    title = LABS[found.lab].title if found.lab in LABS else found.lab
+    st.caption(f"A stored run, read-only: {title} run {found.run_id}, {found.status.replace('_', ' ')}.")
     again = lab.form_of(found.record)
     back_col, again_col = st.columns([1, 3])
     if back_col.button("Back to the lab", help="Leave this stored run and set up a run of your own here."):

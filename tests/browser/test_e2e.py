@@ -51,7 +51,7 @@ SQUARES_SIZES = WORKLOADS["squares"].size_choices
 SMALL_TASKS, SMALL_SIZE = 4, 100_000  # about a second for all three modes on 2 busy cores
 # Long enough to be cancelled: the most tasks of the largest squares, several seconds each.
 LONG_RUN_LINK = (
-    f"/?workload=squares&tasks={TASKS.high}&size={SQUARES_SIZES[-1]}&modes=processes&workers=2&repeats=1"
+    f"/cpu?workload=squares&tasks={TASKS.high}&size={SQUARES_SIZES[-1]}&modes=processes&workers=2&repeats=1"
 )
 # Measured here: 0.15-0.4 s. A page that sent nothing between its bars' redraws and let Streamlit
 # stop only there took 4.5 s once the redraws were 5 s apart: the bound tells the two apart.
@@ -96,7 +96,7 @@ def finished_run(browser: Browser, server: StreamlitServer) -> Iterator[Finished
     """Flow 1's page: small task count and size chosen with the keyboard, then one run to the end."""
     ctx = new_context(browser)
     page = ctx.new_page()
-    open_page(page, server.url)
+    open_page(page, f"{server.url}/cpu")
     assert query_param(page, "workload") == "squares", page.url
 
     set_slider(page, "Task count", SMALL_TASKS - TASKS.low, tasks=str(SMALL_TASKS))
@@ -173,7 +173,7 @@ def test_download_csv_has_one_row_per_mode(finished_run: FinishedRun) -> None:
 
 def test_a_share_link_restores_the_controls(context: BrowserContext, server: StreamlitServer) -> None:
     page = context.new_page()
-    open_page(page, f"{server.url}/?workload=sleep&tasks=5&size=50&modes=batch,threads&repeats=2")
+    open_page(page, f"{server.url}/io?workload=sleep&tasks=5&size=50&modes=batch,threads&repeats=2")
 
     expect(
         page.get_by_role("heading", name="I/O-bound", level=1)
@@ -189,7 +189,7 @@ def test_a_share_link_restores_the_controls(context: BrowserContext, server: Str
 
 def test_a_tampered_link_is_clamped_with_a_warning(context: BrowserContext, server: StreamlitServer) -> None:
     page = context.new_page()
-    open_page(page, f"{server.url}/?tasks=99999&size=-5&workers=abc&modes=warp")
+    open_page(page, f"{server.url}/cpu?tasks=99999&size=-5&workers=abc&modes=warp")
 
     warnings = page.get_by_test_id("stAlertContentWarning")
     expect(warnings.first).to_be_visible()
@@ -335,7 +335,7 @@ def test_the_xray_draws_each_threads_states_and_offers_a_trace(
     context: BrowserContext, server: StreamlitServer
 ) -> None:
     page = context.new_page()
-    open_page(page, f"{server.url}/?workload=squares&tasks=4&size=1000000&modes=threads,processes&xray=1")
+    open_page(page, f"{server.url}/cpu?workload=squares&tasks=4&size=1000000&modes=threads,processes&xray=1")
     expect(page.get_by_test_id("stCheckbox").filter(has_text="GIL X-ray").locator("input")).to_be_checked()
     settle(page, page.get_by_role("button", name="Run", exact=True).click, timeout_ms=90_000)
     expect(page.get_by_role("heading", name="GIL X-ray")).to_be_visible()

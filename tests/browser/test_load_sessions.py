@@ -76,7 +76,7 @@ FAILED = re.compile(r"^([0-9]+) task\(s\) failed$")
 # The reliability case: a short first run, then the same with tasks long enough to kill a worker in.
 SLEEP_SIZES = WORKLOADS["sleep"].size_choices
 SHORT_SLEEP_MS, LONG_SLEEP_MS = 100, SLEEP_SIZES[-1]
-KILL_LINK = f"/?workload=sleep&tasks=4&size={SHORT_SLEEP_MS}&modes=processes,threads&workers=2"
+KILL_LINK = f"/io?workload=sleep&tasks=4&size={SHORT_SLEEP_MS}&modes=processes,threads&workers=2"
 
 # Each page notes, by its own clock (ms since the epoch), when it showed the waiting line and the
 # most runs ahead it said, and when its script last went idle. The page redraws the line when its
@@ -129,7 +129,8 @@ def public_limits(env: dict[str, str]) -> Limits:
 def load_link(limits: Limits) -> str:
     """Small squares runs whose process pool is as large as public mode lets a visitor ask for."""
     workers = min(Controls().workers.high, limits.max_processes)
-    return f"/?workload=squares&tasks=4&size=300000&modes=batch,threads,processes&workers={workers}&repeats=1"
+    modes = "batch,threads,processes"
+    return f"/cpu?workload=squares&tasks=4&size=300000&modes={modes}&workers={workers}&repeats=1"
 
 
 # --- the sampler ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from lab.store.store import RunStore
 
 pytestmark = pytest.mark.timeout(180)
 expect.set_options(timeout=30_000)
-SMALL_RUN = "/?workload=squares&tasks=2&size=100000&modes=batch,threads&repeats=1"
+SMALL_RUN = "/cpu?workload=squares&tasks=2&size=100000&modes=batch,threads&repeats=1"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -84,7 +84,7 @@ def test_a_bad_or_unknown_run_id_is_one_notice_and_the_lab_still_opens(
 ) -> None:
     page = new_page(browser)
     try:
-        open_page(page, f"{server.url}/?run={bad}")
+        open_page(page, f"{server.url}/cpu?run={bad}")
         expect(page.get_by_text("The link's run cannot be opened:")).to_have_count(1)
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
@@ -119,7 +119,7 @@ def test_a_link_to_another_labs_run_opens_in_that_labs_place(
         stored = store.save(record)
     page = new_page(browser)
     try:
-        open_stored(page, f"{server.url}/?run={stored}")  # the default place is the CPU-bound lab's
+        open_stored(page, f"{server.url}/?run={stored}")  # the front page sends it on to its place
         expect(page.get_by_text(f"Measured on: {record.machine.cpu_model}")).to_be_visible()
         page.wait_for_url(re.compile(rf"/web\?run={stored}$"))
         expect(page.locator(".js-plotly-plot").first).to_be_visible()

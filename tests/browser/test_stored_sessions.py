@@ -31,7 +31,7 @@ from lab.store.store import RunStore
 
 pytestmark = [pytest.mark.load, pytest.mark.timeout(600)]
 SESSIONS = 10
-SMALL_RUN = "/?workload=squares&tasks=2&size=100000&modes=batch,threads&repeats=1"
+SMALL_RUN = "/cpu?workload=squares&tasks=2&size=100000&modes=batch,threads&repeats=1"
 PERMALINK = re.compile(r"Stored: this run's permalink is \?run=([A-Za-z0-9_-]{22})")
 
 
