@@ -185,10 +185,8 @@ class ClassicsRun(LabRun[ClassicsResult]):
                 self._finish(outcome.status, outcome.message)
             else:
                 self._next()
-        elif self.deadline_s is not None and self.elapsed > self.deadline_s:
-            self._finish(
-                "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
-            )
+        else:
+            self._check_deadline()
         return events
 
     def _outcome(self, step: Step, child: Any) -> StepOutcome:
@@ -218,8 +216,7 @@ class ClassicsRun(LabRun[ClassicsResult]):
             if self._current_step is not None and self._current.done:
                 self.outcomes.append(self._outcome(self._current_step, self._current))
             self._current = None
-        if self.status is None and self.started_at is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+        self._end()
 
     def _pending(self) -> bool:
         return bool(self._queued)

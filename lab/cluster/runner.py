@@ -14,14 +14,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from lab.cluster import protocol
 from lab.cluster.results import LOST, ClusterResult, ClusterTask, LayoutRun
@@ -90,18 +87,17 @@ class ClusterExperiment(LabRun[ClusterResult]):
         self._current: Current | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: EventReader | None = None
-        self._tmp: Path | None = None
 
     def start(self) -> ClusterExperiment:
         if self._tmp is not None:
             return self
-        self._tmp = Path(tempfile.mkdtemp(prefix="gil-lab-cluster-"))
+        folder = self._work_folder("gil-lab-cluster-")
         read_fd, write_fd = open_pipe()
         self._reader = EventReader(read_fd)  # from here on, close() owns it
         args = ["--settings", json.dumps(self.settings.to_dict()), "--pipe", str(write_fd)]
         args += ["--parent-pid", str(os.getpid())]
         try:
-            with open(self._tmp / "driver.stderr", "wb") as stderr:
+            with open(folder / "driver.stderr", "wb") as stderr:
                 command = python_module_args("lab.cluster.driver", *args, python=self.python)
                 self._proc = start_child(command, pass_fds=(write_fd,), stderr=stderr.fileno())
         except OSError as exc:
@@ -128,10 +124,7 @@ class ClusterExperiment(LabRun[ClusterResult]):
             self._apply(event)
         if self._reader is not None and self._reader.ended and not self.done:
             self._finish_eof()
-        if not self.done and self.deadline_s is not None and self.elapsed > self.deadline_s:
-            self._finish(
-                "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
-            )
+        self._check_deadline()
         return events
 
     def _apply(self, event: Event) -> None:
@@ -198,11 +191,7 @@ class ClusterExperiment(LabRun[ClusterResult]):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-        if self.status is None and self.started_at is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+        self._end()
 
     def progress(self) -> list[LayoutProgress]:
         per_layout = self.settings.tasks * self.settings.repeats

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,7 +137,6 @@ class Convoy(LabRun[ConvoyResult]):
         self._environment = gil_environment(self.interpreter, settings.gil)  # refuses a switch it lacks
         self._plan = settings.points()
         self._stage: Stage | None = None
-        self._tmp: Path | None = None
         self._queued: list[Event] = []
 
     @property
@@ -155,7 +152,7 @@ class Convoy(LabRun[ConvoyResult]):
     def start(self) -> Convoy:
         if self._tmp is not None:
             return self
-        self._tmp = Path(tempfile.mkdtemp(prefix="gil-lab-convoy-"))
+        self._work_folder("gil-lab-convoy-")
         self.started_at = time.monotonic()
         try:
             self._launch(0)
@@ -175,10 +172,7 @@ class Convoy(LabRun[ConvoyResult]):
         except PointFailed as exc:
             self._finish("crashed", str(exc))
             events = []
-        if not self.done and self.deadline_s is not None and self.elapsed > self.deadline_s:
-            self._finish(
-                "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
-            )
+        self._check_deadline()
         events, self._queued = events + self._queued, []
         return events
 
@@ -186,11 +180,7 @@ class Convoy(LabRun[ConvoyResult]):
         """End the current point's processes (probe, client, X-ray) and remove their files. Idempotent."""
         if self._stage is not None:
             self._end_stage(self._stage)
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-        if self.status is None and self.started_at is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+        self._end()
 
     def progress(self) -> list[PointProgress]:
         window = self.settings.seconds

@@ -33,9 +33,12 @@ child calibrates only between timed parts, the caller's meter at any poll.
 from __future__ import annotations
 
 import functools
+import shutil
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -53,6 +56,8 @@ class LabRun(ABC, Generic[ResultT]):
     status: str | None = None
     message: str | None = None
     started_at: float | None = None  # time.monotonic() when the run started
+    deadline_s: float | None = None  # seconds the run may take (public mode's cap), None: no limit
+    _tmp: Path | None = None  # the run's own temporary folder, if it made one (`_work_folder`)
     steadiness: Steadiness | None = None  # set when the run closes (see the module's docstring)
     _meter: Meter | None = None
     _meter_marked_at: float = 0.0
@@ -93,6 +98,29 @@ class LabRun(ABC, Generic[ResultT]):
     def _pending(self) -> bool:
         """Whether events are still held back for `poll` after the run is done (none by default)."""
         return False
+
+    def _work_folder(self, prefix: str) -> Path:
+        """A fresh temporary folder for the run's files (its children's spill, downloads, code);
+        `_end` removes it, so every way out leaves nothing on disk."""
+        self._tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        return self._tmp
+
+    def _check_deadline(self) -> None:
+        """Cut the run short once it has run past its deadline (public mode's wall-clock cap)."""
+        if not self.done and self.deadline_s is not None and self.elapsed > self.deadline_s:
+            self._finish(
+                "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
+            )
+
+    def _end(self) -> None:
+        """What every `close` does last, once its children are gone: remove the run's folder, and call a
+        run that started but has no status yet cancelled (it was ended from outside: a click, an
+        exception, the end of a `with` block)."""
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        if self.status is None and self.started_at is not None:
+            self.status, self.message = "cancelled", "ended before it finished"
 
     def _finish(self, status: str, message: str | None) -> None:
         self.status, self.message = status, message
@@ -250,5 +278,4 @@ class SequenceRun(LabRun[ResultT], Generic[ResultT, StepT, RunT]):
         if self._current is not None:
             self._current.close()
             self._current = None
-        if self.status is None and self.started_at is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+        self._end()

@@ -13,13 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from lab.core import config
@@ -105,7 +102,6 @@ class Experiment(LabRun[RunResult]):
         self._server: Any = None
         self._reader: EventReader | None = None
         self._xray: XrayLink | None = None
-        self._tmp: Path | None = None
 
     @property
     def python(self) -> str:
@@ -114,7 +110,7 @@ class Experiment(LabRun[RunResult]):
     def start(self) -> Experiment:
         if self._tmp is not None:
             return self
-        self._tmp = Path(tempfile.mkdtemp(prefix="gil-lab-"))
+        self._work_folder("gil-lab-")
         try:
             self._start_server()
             self._start_worker()
@@ -176,10 +172,7 @@ class Experiment(LabRun[RunResult]):
             self._xray.poll()
         if self._reader is not None and self._reader.ended:
             self._finish_eof()
-        if not self.done and self.deadline_s is not None and self.elapsed > self.deadline_s:
-            self._finish(
-                "cut_short", f"run cut short after {self.deadline_s:g} s, the limit for one run here"
-            )
+        self._check_deadline()
         return events
 
     def _apply(self, event: Event) -> None:
@@ -259,11 +252,7 @@ class Experiment(LabRun[RunResult]):
         if self._server is not None:
             self._server.stop()
             self._server = None
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-        if self.status is None and self.started_at is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+        self._end()
 
     def progress(self) -> list[ModeProgress]:
         per_mode = self.settings.tasks * self.settings.repeats

@@ -16,11 +16,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,14 +105,14 @@ class WebExperiment(LabRun[WebResult]):
         self.message: str | None = None
         self._queued: list[Event] = []
         self._stage: Stage | None = None
-        self._tmp: Path | None = None
         self._progress: dict[str, tuple[int, float]] = {}
 
     def start(self) -> WebExperiment:
         if self._tmp is not None:
             return self
         self.machine = current_machine()
-        self._tmp = Path(tempfile.mkdtemp(prefix="gil-lab-web-"))
+        self.started_at = time.monotonic()
+        self._work_folder("gil-lab-web-")
         started = {"settings": self.settings.to_dict(), "machine": self.machine.to_dict()}
         self._queued.append({"event": protocol.STARTED, **started})
         try:
@@ -151,11 +149,7 @@ class WebExperiment(LabRun[WebResult]):
         """End the current server and load generator, and remove their files. Idempotent."""
         if self._stage is not None:
             self._end_stage(self._stage)
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
-        if self.status is None and self.machine is not None:
-            self.status, self.message = "cancelled", "ended before it finished"
+        self._end()
 
     def _pending(self) -> bool:
         return bool(self._queued)
