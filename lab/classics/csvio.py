@@ -15,7 +15,7 @@ from typing import Any
 
 from lab.classics.results import CLASSICS_KIND, CLASSICS_SCHEMA_VERSION, CLASSICS_STATUSES, ClassicsResult
 from lab.classics.settings import ClassicsSettings
-from lab.core.contract import RunListing, imported_record
+from lab.core.contract import RunListing, imported_record, listing_of
 from lab.core.csvtable import Row, check_run, read_runs, write_table
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
@@ -108,18 +108,13 @@ class ImportedClassicsRun:
 
     def listing(self) -> RunListing:
         judged = [row for row in self.rows if row.agrees is not None]
-        return RunListing(
-            lab=CLASSICS_KIND,
-            run_id=self.run_id,
-            created=self.created,
-            status=self.status,
+        return listing_of(
+            self,
+            CLASSICS_KIND,
             workload=", ".join(self.settings.classics),
             interpreters=self.interpreters,
             headline=sum(1 for row in judged if row.agrees) / len(judged) if judged else None,
             headline_label="share of comparisons that agree",
-            usable_cores=self.machine.usable_cores,
-            cpu_model=self.machine.cpu_model,
-            steady=self.steadiness.steady if self.steadiness is not None else None,
         )
 
 

@@ -18,7 +18,7 @@ from lab.classics.agreement import Comparison, StepOutcome, compare, measured_fo
 from lab.classics.catalogue import CLASSICS
 from lab.classics.settings import ClassicsSettings
 from lab.classics.takeaway import why
-from lab.core.contract import RunListing
+from lab.core.contract import RunListing, listing_of
 from lab.core.errors import InvalidSettings, ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.machine_columns import machine_values
@@ -224,16 +224,11 @@ class ClassicsResult:
         compared = sum(record.compared for record in records)
         agreeing = sum(record.agreeing for record in records)
         pythons = tuple(dict.fromkeys(outcome.python for outcome in self.outcomes))
-        return RunListing(
-            lab=CLASSICS_KIND,
-            run_id=self.run_id,
-            created=self.created,
-            status=self.status,
+        return listing_of(
+            self,
+            CLASSICS_KIND,
             workload=", ".join(self.settings.classics),
             interpreters=pythons,
             headline=agreeing / compared if compared else None,
             headline_label="share of comparisons that agree",
-            usable_cores=self.machine.usable_cores,
-            cpu_model=self.machine.cpu_model,
-            steady=self.steadiness.steady if self.steadiness is not None else None,
         )

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from lab.cluster.settings import LOCAL, ClusterLayout, ClusterSettings
-from lab.core.contract import RunListing
+from lab.core.contract import Measured, RunListing, listing_of
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
@@ -366,26 +366,11 @@ class ClusterResult:
         return cls.from_dict(parse_json(text))
 
 
-class ClusterRecord(Protocol):
+class ClusterRecord(Measured, Protocol):
     """What a cluster run offers readers, measured (ClusterResult) or read from a CSV."""
 
     @property
     def settings(self) -> ClusterSettings: ...
-
-    @property
-    def steadiness(self) -> Steadiness | None: ...
-
-    @property
-    def machine(self) -> Machine: ...
-
-    @property
-    def run_id(self) -> str: ...
-
-    @property
-    def created(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
 
     def summaries(self) -> list[LayoutSummary]: ...
 
@@ -394,16 +379,11 @@ def cluster_listing(run: ClusterRecord) -> RunListing:
     """A cluster run in a list of runs: its workload and best speedup over the first layout."""
     summaries = run.summaries()
     headline = max((s.speedup for s in summaries if s.speedup is not None and s.position > 0), default=None)
-    return RunListing(
-        lab=CLUSTER_KIND,
-        run_id=run.run_id,
-        created=run.created,
-        status=run.status,
+    return listing_of(
+        run,
+        CLUSTER_KIND,
         workload=run.settings.workload,
         interpreters=(run.machine.python_label,),
         headline=headline,
         headline_label="best speedup",
-        usable_cores=run.machine.usable_cores,
-        cpu_model=run.machine.cpu_model,
-        steady=run.steadiness.steady if run.steadiness is not None else None,
     )

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from lab.convoy.settings import MAX_CPU_THREADS, ConvoySettings
-from lab.core.contract import RunListing
+from lab.core.contract import Measured, RunListing, listing_of
 from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
@@ -250,26 +250,11 @@ class ConvoyResult:
         return cls.from_dict(parse_json(text))
 
 
-class ConvoyRecord(Protocol):
+class ConvoyRecord(Measured, Protocol):
     """What a convoy run offers readers, measured (ConvoyResult) or read from a CSV."""
 
     @property
-    def steadiness(self) -> Steadiness | None: ...
-
-    @property
-    def machine(self) -> Machine: ...
-
-    @property
     def interpreter(self) -> RunInterpreter | None: ...
-
-    @property
-    def run_id(self) -> str: ...
-
-    @property
-    def created(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
 
     def summaries(self) -> list[PointSummary]: ...
 
@@ -278,16 +263,11 @@ def convoy_listing(run: ConvoyRecord) -> RunListing:
     """A convoy run in a list of runs: the longest median reply of its points, in ms."""
     summaries = run.summaries()
     headline = max((s.p50_ms for s in summaries if s.p50_ms is not None), default=None)
-    return RunListing(
-        lab=CONVOY_KIND,
-        run_id=run.run_id,
-        created=run.created,
-        status=run.status,
+    return listing_of(
+        run,
+        CONVOY_KIND,
         workload=None,
         interpreters=(run.interpreter.name,) if run.interpreter is not None else (),
         headline=headline,
         headline_label="ms p50, worst point",
-        usable_cores=run.machine.usable_cores,
-        cpu_model=run.machine.cpu_model,
-        steady=run.steadiness.steady if run.steadiness is not None else None,
     )

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from lab.core.machine import Machine
+from lab.core.steadiness import Steadiness
 
 if TYPE_CHECKING:
     from typing import Self  # 3.11+; the worker, which imports this module, runs on 3.10 too
@@ -116,6 +117,50 @@ class RunListing:
         data = asdict(self)
         data["interpreters"] = list(self.interpreters)
         return data
+
+
+class Measured(Protocol):
+    """What a list of runs reads of any record, whatever its lab (each lab's record protocols add theirs)."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def created(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def machine(self) -> Machine: ...
+
+    @property
+    def steadiness(self) -> Steadiness | None: ...
+
+
+def listing_of(
+    run: Measured,
+    lab: str,
+    *,
+    workload: str | None = None,
+    interpreters: tuple[str, ...] = (),
+    headline: float | None = None,
+    headline_label: str | None = None,
+) -> RunListing:
+    """A record's row in a list of runs: what every lab's row shares, and the lab's own figures."""
+    return RunListing(
+        lab=lab,
+        run_id=run.run_id,
+        created=run.created,
+        status=run.status,
+        workload=workload,
+        interpreters=interpreters,
+        headline=headline,
+        headline_label=headline_label,
+        usable_cores=run.machine.usable_cores,
+        cpu_model=run.machine.cpu_model,
+        steady=run.steadiness.steady if run.steadiness is not None else None,
+    )
 
 
 @runtime_checkable

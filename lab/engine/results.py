@@ -13,7 +13,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from lab.core.contract import RUN_LAB, RunListing
+from lab.core.contract import RUN_LAB, Measured, RunListing, listing_of
 from lab.core.errors import ResultsFormatError
 from lab.core.interpreters import RunInterpreter
 from lab.core.machine import Machine
@@ -264,32 +264,17 @@ class RunResult:
         return cls.from_dict(parse_json(text))
 
 
-class ModeRecord(Protocol):
+class ModeRecord(Measured, Protocol):
     """What a run of the CPU/I-O lab offers readers, measured (RunResult) or read from a CSV."""
 
     @property
     def settings(self) -> RunSettings: ...
 
     @property
-    def machine(self) -> Machine: ...
-
-    @property
     def interpreter(self) -> RunInterpreter | None: ...
 
     @property
-    def run_id(self) -> str: ...
-
-    @property
-    def created(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
     def baseline_mode(self) -> str | None: ...
-
-    @property
-    def steadiness(self) -> Steadiness | None: ...
 
     def summaries(self) -> list[ModeSummary]: ...
 
@@ -301,16 +286,11 @@ def run_listing(run: ModeRecord) -> RunListing:
         for summary in run.summaries()
         if summary.mode != run.baseline_mode and summary.speedup is not None
     ]
-    return RunListing(
-        lab=RUN_LAB,
-        run_id=run.run_id,
-        created=run.created,
-        status=run.status,
+    return listing_of(
+        run,
+        RUN_LAB,
         workload=run.settings.describe_work,
         interpreters=(run.interpreter.name,) if run.interpreter is not None else (),
         headline=max(speedups, default=None),
         headline_label="best speedup",
-        usable_cores=run.machine.usable_cores,
-        cpu_model=run.machine.cpu_model,
-        steady=run.steadiness.steady if run.steadiness is not None else None,
     )

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
-from lab.core.contract import RunListing
+from lab.core.contract import Measured, RunListing, listing_of
 from lab.core.errors import ResultsFormatError
 from lab.core.machine import Machine
 from lab.core.records import check_result_header, new_run_id, now_iso, parse_json
@@ -363,26 +363,11 @@ class WebResult:
         return cls.from_dict(parse_json(text))
 
 
-class WebRecord(Protocol):
+class WebRecord(Measured, Protocol):
     """What a web-lab run offers readers, measured (WebResult) or read from a CSV."""
 
     @property
     def settings(self) -> WebSettings: ...
-
-    @property
-    def steadiness(self) -> Steadiness | None: ...
-
-    @property
-    def machine(self) -> Machine: ...
-
-    @property
-    def run_id(self) -> str: ...
-
-    @property
-    def created(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
 
     def summaries(self) -> list[EndpointSummary]: ...
 
@@ -391,16 +376,11 @@ def web_listing(run: WebRecord) -> RunListing:
     """A web-lab run in a list of runs: its best throughput, in answered requests a second."""
     summaries = run.summaries()
     headline = max((summary.throughput for summary in summaries), default=None)
-    return RunListing(
-        lab=WEB_KIND,
-        run_id=run.run_id,
-        created=run.created,
-        status=run.status,
+    return listing_of(
+        run,
+        WEB_KIND,
         workload=",".join(run.settings.endpoints),
         interpreters=(run.machine.python_label,),
         headline=headline,
         headline_label="req/s",
-        usable_cores=run.machine.usable_cores,
-        cpu_model=run.machine.cpu_model,
-        steady=run.steadiness.steady if run.steadiness is not None else None,
     )
