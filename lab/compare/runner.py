@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from lab.compare.results import STATUS_ORDER, CompareResult
+from lab.compare.results import STATUS_ORDER, CompareResult, least_steady
 from lab.compare.settings import CompareSettings
 from lab.core.interpreters import Interpreter, PythonChoice, RunInterpreter
 from lab.core.lifecycle import SequenceRun
@@ -112,4 +112,5 @@ def merge_rounds(rounds: list[RunResult], settings: CompareSettings, choice: Pyt
         message=next((result.message for result in rounds if result.message), None),
         target_url=first.target_url,
         interpreter=interpreter,
+        steadiness=least_steady(result.steadiness for result in rounds),
     )

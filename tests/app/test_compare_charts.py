@@ -7,10 +7,17 @@ from dataclasses import replace
 import plotly.graph_objects as go
 from factories import ModeProfile, make_result
 
-from lab.app.charts.compare import batch_cost, cores_by_interpreter, speedup_by_interpreter
+from lab.app.charts.compare import (
+    batch_cost,
+    cores_by_interpreter,
+    interpreter_colour,
+    speedup_by_interpreter,
+)
 from lab.compare.results import CompareResult
+from lab.compare.runner import merge_rounds
 from lab.compare.settings import CompareSettings, parse_pythons
 from lab.core.interpreters import RunInterpreter
+from lab.core.steadiness import judge
 from lab.engine.results import RunResult
 
 PROFILES = {
@@ -62,3 +69,22 @@ def test_batch_cost_is_each_batch_against_the_first_interpreters() -> None:
     assert list(bars.x) == ["3.11", "3.13t:gil=off"]
     assert list(bars.y) == [1.0, 1.3]
     assert line_levels(fig) == [1.0]
+
+
+def test_an_interpreter_whose_runs_were_not_steady_is_drawn_hollow_and_says_so() -> None:
+    result = comparison()
+    shaky = replace(result.runs[1], steadiness=judge((2.0, 2.6), 0.1, 0.0))
+    fig = speedup_by_interpreter(replace(result, runs=(result.runs[0], shaky)))
+    steady, unsteady = fig.data
+    assert steady.name == "3.11" and steady.marker.color == interpreter_colour(0)
+    assert unsteady.name == "3.13t:gil=off (machine not steady)"
+    assert unsteady.marker.color == "rgba(0,0,0,0)" and unsteady.marker.line.color == interpreter_colour(1)
+
+
+def test_a_comparison_is_as_steady_as_its_least_steady_round() -> None:
+    result = comparison()
+    steady, shaky = judge((2.0, 2.02), 0.1, 0.0), judge((2.0, 2.6), 0.1, 0.0)
+    rounds = [replace(result.runs[0], steadiness=steady), replace(result.runs[0], steadiness=shaky)]
+    merged = merge_rounds(rounds, result.settings, result.settings.pythons[0])
+    assert merged.steadiness == shaky
+    assert merge_rounds(rounds[:1], result.settings, result.settings.pythons[0]).steadiness == steady

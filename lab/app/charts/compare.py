@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -14,6 +15,14 @@ INTERPRETER_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#
 
 def interpreter_colour(position: int) -> str:
     return INTERPRETER_COLOURS[position % len(INTERPRETER_COLOURS)]
+
+
+def bar_marker(colour: str, *, hollow: bool) -> dict[str, Any]:
+    """A bar filled with its interpreter's colour, or only outlined when its runs were not steady
+    (as the Scaling view draws such a point hollow): its figures deserve less trust."""
+    if hollow:
+        return {"color": "rgba(0,0,0,0)", "line": {"color": colour, "width": 2}, "pattern": {"shape": "/"}}
+    return {"color": colour}
 
 
 def modes_of(result: CompareResult) -> list[str]:
@@ -33,11 +42,12 @@ def speedup_by_interpreter(result: CompareResult) -> go.Figure:
     for position, run in enumerate(result.runs):
         label = label_of(run)
         values = [run.summary(mode).speedup if mode in run.modes else None for mode in modes]
+        unsteady = run.steadiness is not None and not run.steadiness.steady
         fig.add_bar(
-            name=label,
+            name=f"{label} (machine not steady)" if unsteady else label,
             x=modes,
             y=values,
-            marker_color=interpreter_colour(position),
+            marker=bar_marker(interpreter_colour(position), hollow=unsteady),
             # Batch is 1× by definition: its labels would only crowd the group.
             text=[
                 "" if mode == "batch" else f"{value:.2f}×" if value is not None else "n/a"
