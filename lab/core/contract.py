@@ -12,9 +12,12 @@ store or the CLI a new type.
   seconds of work, which public mode holds to its budget.
 - `LabResult`: one run of one lab, measured or read back from a file: its
   lab's name, an id, when it was made, how it ended, the machine and the
-  interpreter(s), the settings, a schema version, a lossless JSON form and
-  the rows of its CSV. `summary()` gives the few columns a list of runs
-  shows without opening each one (the store's index, the history table).
+  interpreter(s), the settings, a schema version and a lossless JSON form.
+  `listing()` gives the few columns a list of runs shows without opening
+  each one (the store's index, the Runs place), built by `listing_of`. Its
+  CSV rows are written by its lab's `LabSpec.write_csv`; a run read back from
+  a CSV (an `Imported…` record, without what the CSV does not hold) is a
+  `LabResult` too, whose JSON form keeps its CSV text (`imported_record`).
 
 Standard library only: the bottom layer.
 """
