@@ -34,7 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from sqlalchemy import func, select, text  # noqa: E402
 
 from lab.app.report import figures  # noqa: E402
-from lab.store import labs  # noqa: E402
+from lab.catalog import read_record  # noqa: E402
 from lab.store.schema import runs  # noqa: E402
 from lab.store.store import RunStore  # noqa: E402
 
@@ -43,7 +43,7 @@ LABS = ("run", "compare", "sweep", "web", "convoy", "cluster")
 
 
 def records() -> dict[str, Any]:
-    return {lab: labs.decode(json.loads((SAMPLES / f"{lab}.json").read_text())) for lab in LABS}
+    return {lab: read_record(json.loads((SAMPLES / f"{lab}.json").read_text())) for lab in LABS}
 
 
 def ms(values: list[float]) -> str:

@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lab.store import labs
+from lab.catalog import read_record
 
 SAMPLES = Path(__file__).parent / "store" / "samples"
 LABS = ("run", "compare", "sweep", "web", "convoy", "cluster")
 
 
 def sample(lab: str) -> Any:
-    return labs.decode(json.loads((SAMPLES / f"{lab}.json").read_text()))
+    return read_record(json.loads((SAMPLES / f"{lab}.json").read_text()))

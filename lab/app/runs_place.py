@@ -23,6 +23,7 @@ from lab.app.charts import web as web_charts
 from lab.app.charts.sweep import scaling_figure
 from lab.app.places import RUN_PARAM
 from lab.app.report import report_html
+from lab.catalog import write_csv
 from lab.core.errors import LabError
 from lab.store import labs
 from lab.store.store import StoredRun
@@ -146,7 +147,7 @@ def actions(row: StoredRun, public: bool) -> None:
     open_col.page_link(stored.page_path(row), label="Open", query_params={RUN_PARAM: row.id})
     csv_col.download_button(
         "CSV",
-        data=labs.csv_of([row.record]),
+        data=write_csv([row.record]),
         file_name=f"gil-lab-{row.lab}-{row.run_id}.csv",
         mime="text/csv",
         key=f"csv_{row.id}",

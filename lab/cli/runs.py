@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lab.catalog import read_csv, write_csv
 from lab.cli import run as run_cli
 from lab.cli import sweep as sweep_cli
 from lab.cli.common import EXIT_FAILED, EXIT_OK, Parser, check_output, say, write
@@ -119,7 +120,7 @@ def render(stored: StoredRun, form: str) -> str:
     """A stored run as its lab's subcommand prints it (json: the JSON it printed when it ran)."""
     record, lab = stored.record, stored.lab
     if form == "csv":
-        return labs.csv_of([record])
+        return write_csv([record])
     imported = stored.data is not None and labs.is_imported(stored.data)
     if form == "json":
         if lab == "run" and not imported:
@@ -158,12 +159,12 @@ def import_runs(args: argparse.Namespace, store: RunStore) -> int:
     except OSError as exc:
         raise InvalidSettings(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        records = labs.read_any_csv(data)
+        records = read_csv(data)
     except ResultsFormatError as exc:
         raise InvalidSettings(f"{path}: {exc}") from None
     for record in records:
         stored = store.save(record, source="imported")
-        say(f"stored {labs.lab_of(record)} run {record.run_id} as {stored}: ?run={stored}")
+        say(f"stored {record.lab} run {record.run_id} as {stored}: ?run={stored}")
     say(f"{len(records)} run(s) from {path}")
     return EXIT_OK
 

@@ -3,33 +3,25 @@
 The store keeps a record's own `to_dict()` (a run read back from a CSV keeps
 its CSV inside it: `lab.core.contract.imported_record`) and indexes its
 `listing()`; reading back goes through `lab.catalog.read_record`, so the store
-knows no lab's types.
+knows no lab's types. What is left here is what the store asks beyond the
+contract: which lab a stored JSON is of, whether it came from a CSV, and
+whether it ran someone's own code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from lab.catalog import LABS, lab_named, read_csv, read_record, write_csv
-from lab.core.contract import IMPORTED, LabResult, RunListing
+from lab.catalog import LABS, lab_named
+from lab.core.contract import IMPORTED, LabResult
 from lab.core.errors import ResultsFormatError
 
 LAB_NAMES = tuple(sorted(LABS))
 
 
-def lab_of(record: LabResult) -> str:
-    return record.lab
-
-
 def is_imported(data: dict[str, Any]) -> bool:
     """True for a stored run that came from a CSV (its JSON keeps that CSV, not the whole measurement)."""
     return IMPORTED in data
-
-
-def record_dict(record: LabResult) -> dict[str, Any]:
-    """The JSON the store keeps for a record."""
-    return record.to_dict()
 
 
 def lab_of_dict(data: Any) -> str:
@@ -43,15 +35,6 @@ def lab_of_dict(data: Any) -> str:
     return spec.name
 
 
-def decode(data: Any) -> LabResult:
-    """A stored JSON back as its lab's record; ResultsFormatError (one line) when it no longer reads."""
-    return read_record(data)
-
-
-def summarise(record: LabResult) -> RunListing:
-    return record.listing()
-
-
 def runs_code(record: LabResult) -> bool:
     """True for a run of someone's own code (a workload that needs code): never served in public mode."""
     return names_code(record.settings_dict)
@@ -62,12 +45,3 @@ def names_code(settings: Any) -> bool:
     if not isinstance(settings, dict):
         return False
     return bool(settings.get("function")) or any(names_code(value) for value in settings.values())
-
-
-def read_any_csv(data: str | bytes) -> list[LabResult]:
-    """The runs of a CSV of any lab (its `lab` column says which), all or nothing (ResultsFormatError)."""
-    return read_csv(data)
-
-
-def csv_of(records: Sequence[LabResult]) -> str:
-    return write_csv(records)

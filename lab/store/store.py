@@ -51,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from lab.catalog import read_record
 from lab.core import config
 from lab.core.errors import InvalidSettings, LabError, NotPermitted, StoreUnavailable, UnknownRun
 from lab.store import labs
@@ -207,7 +208,7 @@ class RunStore:
         *,
         public: bool = False,
         limits: StoreLimits | None = None,
-        decode: Callable[[Any], Any] = labs.decode,
+        decode: Callable[[Any], Any] = read_record,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
@@ -232,7 +233,7 @@ class RunStore:
         env: Mapping[str, str] = os.environ,
         public: bool = False,
         limits: StoreLimits | None = None,
-        decode: Callable[[Any], Any] = labs.decode,
+        decode: Callable[[Any], Any] = read_record,
     ) -> RunStore:
         """The store at `url` (default: `database_url(env)`), created or brought up to date."""
         return cls(make_engine(url or database_url(env)), public=public, limits=limits, decode=decode)
@@ -271,8 +272,8 @@ class RunStore:
         """Store a finished run whole; returns its store id (the same id if this run is already stored)."""
         if source not in SOURCES:
             raise InvalidSettings(f"unknown source {source!r}: one of {', '.join(SOURCES)}")
-        data = labs.record_dict(record)
-        summary = labs.summarise(record)
+        data = record.to_dict()
+        summary = record.listing()
         body = json.dumps(data, separators=(",", ":"))
         size = len(body.encode("utf-8"))
         if self.limits is not None and size > self.limits.max_bytes:

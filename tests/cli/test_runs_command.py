@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 from store_samples import LABS, sample
 
+from lab.catalog import write_csv
 from lab.cli.main import main
-from lab.store import labs
 from lab.store.schema import runs
 from lab.store.store import RunStore
 
@@ -67,7 +67,7 @@ def test_a_csv_of_any_lab_imports_with_store_ids_and_shows_again(
 ) -> None:
     record = sample(lab)
     path = tmp_path / "runs.csv"
-    path.write_text(labs.csv_of([record]))
+    path.write_text(write_csv([record]))
     assert main(["runs", "import", str(path)]) == 0
     assert main(["runs", "import", str(path)]) == 0  # the same runs again: stored once
     [row] = store.list()

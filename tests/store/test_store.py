@@ -312,7 +312,7 @@ def test_the_store_builds_no_sql_by_string_formatting() -> None:
 def test_records_are_told_apart_by_kind_and_a_kindless_record_is_the_run_lab() -> None:
     assert labs.lab_of_dict(sample("run").to_dict()) == "run"
     assert [labs.lab_of_dict(sample(lab).to_dict()) for lab in LABS] == list(LABS)
-    assert labs.lab_of(sample("compare")) == "compare" and labs.lab_of_dict({"kind": "scaling"}) == "sweep"
+    assert sample("compare").lab == "compare" and labs.lab_of_dict({"kind": "scaling"}) == "sweep"
 
 
 def test_a_store_from_a_newer_gil_lab_is_refused_in_one_line(store_url: str) -> None:
