@@ -411,7 +411,7 @@ def test_ten_sessions_take_turns_within_the_limits(server: PublicServer, visitor
     # All ten load at once (their first script runs overlap), then each is waited for.
     opened = time.monotonic()
     for visitor in visitors:
-        visitor.page.goto(link)
+        visitor.page.goto(link, wait_until="commit")
     for visitor in visitors:
         wait_for_first_draw(visitor.page)
         expect(visitor.page.get_by_role("button", name="Run", exact=True)).to_be_enabled()

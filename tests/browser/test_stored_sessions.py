@@ -79,8 +79,8 @@ def test_ten_sessions_finishing_at_once_store_each_run_once_and_every_permalink_
     url, servers = setup
     pages = [context.new_page() for context in contexts]
     home = [servers[number % len(servers)] for number in range(SESSIONS)]
-    for page, app in zip(pages, home, strict=True):
-        page.goto(app.url + SMALL_RUN)
+    for page, app in zip(pages, home, strict=True):  # all ten load together: wait for each below
+        page.goto(app.url + SMALL_RUN, wait_until="commit")
     for page in pages:
         wait_for_first_draw(page)
     before = [runs_seen(page) for page in pages]
@@ -100,6 +100,8 @@ def test_ten_sessions_finishing_at_once_store_each_run_once_and_every_permalink_
         assert store.count() == SESSIONS and {row.id for row in store.list(limit=50)} == set(ids)
     for number, (page, stored) in enumerate(zip(pages, ids, strict=True)):
         other = servers[(number + 1) % len(servers)]
-        page.goto(f"{other.url}/?run={stored}")
+        page.goto(f"{other.url}/?run={stored}", wait_until="commit")
+    for page, stored in zip(pages, ids, strict=True):
+        assert stored in page.url
         expect(page.get_by_text("Measured on:")).to_be_visible(timeout=60_000)
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)

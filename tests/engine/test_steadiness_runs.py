@@ -1,5 +1,7 @@
 """A run's steadiness on this machine: a CPU hog started half-way through shows; quiet cores read steady.
 
+On quiet cores the run's own CPU is never blamed on others, and a short run reads steady.
+
 Timing tests: they start real runs and measure the machine under them.
 """
 
@@ -12,13 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from timing_tries import until_good
+from timing_tries import until_good, wait_for_quiet_cores
 
+from lab.core.steadiness import Steadiness
 from lab.engine.results import RunResult
 from lab.engine.runner import Experiment
 from lab.engine.settings import RunSettings
 
 pytestmark = pytest.mark.timing
+
+# Batch, then processes, once: about 0.4 s, three calibrations, enough /proc/stat ticks to count others.
+SHORT = RunSettings.create("squares", tasks=2, size=1_000_000, modes="batch,processes", repeats=1)
+SHORT_TRIES = 30  # about half the short runs read steady here (of 20, measured): 30 unsteady is no luck
 
 # Batch, then threads, three times: about 2 s of pure Python, six modes, seven calibrations.
 SETTINGS = RunSettings.create("squares", tasks=2, size=1_500_000, modes="batch,threads", repeats=3)
@@ -64,9 +71,9 @@ def test_a_cpu_hog_started_half_way_through_a_run_makes_it_unsteady_with_the_rea
 
 def test_on_quiet_cores_a_run_is_judged_by_its_own_figures_and_its_own_cpu_is_not_blamed() -> None:
     """On quiet cores the meter counts the run's own CPU (its pool processes too) as the run's, not as
-    other work, and the verdict follows the figures. Whether a quiet run reads *steady* is not asserted:
-    this host's vCPUs change speed by 10-70 % within seconds with nothing else running (calibrations of
-    1.1 to 2.0 ms, measured here), which the meter rightly reports; up to five tries look for a steady one.
+    other work, and the verdict follows the figures. This 2 s run is not required to read steady: this
+    host's vCPUs change speed by 10-70 % within seconds with nothing else running, which the meter rightly
+    reports (the short run below must read steady); up to five tries look for a steady one.
     """
     quiet = RunSettings.create("squares", tasks=2, size=1_500_000, modes="batch,processes", repeats=3)
     tries = until_good(
@@ -80,3 +87,26 @@ def test_on_quiet_cores_a_run_is_judged_by_its_own_figures_and_its_own_cpu_is_no
             assert found.others_busy_cores < 0.5, [r.steadiness for r in tries]
         assert found.steady == (found.reason is None), found
         assert found.steady == (found.speed_change <= 0.2 and (found.steal or 0.0) <= 0.05), found
+
+
+def test_on_quiet_cores_a_short_run_reads_steady_with_every_figure_known() -> None:
+    """The meter can say "steady" on this machine, with its own figures, not only "not steady".
+
+    A short run, tried until one reads steady: this host's vCPUs swing between two speeds within a
+    second with nothing else running (50 ms calibrations of 1.3 and 2.3 ms-equivalents, measured), so
+    about half of the 0.4 s runs here see one speed throughout, and a 2 s run rarely does. A meter
+    that blamed the run's own pool processes on others, or whose calibration were off, never would.
+    """
+    seen: list[Steadiness] = []
+    for _ in range(SHORT_TRIES):
+        wait_for_quiet_cores()
+        result = Experiment(SHORT).wait()
+        assert result.all_ok and result.steadiness is not None
+        found = result.steadiness
+        seen.append(found)
+        counted = found.others_busy_cores is not None or not os.path.exists("/proc/stat")
+        if found.steady and counted:
+            assert found.reason is None and len(found.calibration_ms) == 1 + 2, found
+            assert found.speed_change <= 0.2 and (found.others_busy_cores or 0.0) <= 0.5, found
+            return
+    pytest.fail(f"no steady run in {SHORT_TRIES} short runs on quiet cores: {[s.to_dict() for s in seen]}")
