@@ -95,7 +95,7 @@ def test_on_quiet_cores_a_short_run_reads_steady_with_every_figure_known() -> No
     A short run, tried until one reads steady: this host's vCPUs swing between two speeds within a
     second with nothing else running (50 ms calibrations of 1.3 and 2.3 ms-equivalents, measured), so
     about half of the 0.4 s runs here see one speed throughout, and a 2 s run rarely does. A meter
-    that blamed the run's own pool processes on others, or whose calibration were off, never would.
+    that blamed the run's own pool processes on others, or whose calibrations were off, never would.
     """
     seen: list[Steadiness] = []
     for _ in range(SHORT_TRIES):
