@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,14 @@ STORE_HOME = tempfile.mkdtemp(prefix="gil-lab-tests-data-")
 os.environ["XDG_DATA_HOME"] = STORE_HOME
 os.environ.pop("GIL_LAB_DATABASE_URL", None)
 atexit.register(shutil.rmtree, STORE_HOME, True)
+
+# The Ctrl-C tests send SIGINT to the CLIs they start, as a terminal would. A shell that starts this
+# suite in the background without job control (`cmd &` in a script) ignores SIGINT, every child
+# inherits an ignored signal through exec, and Python then installs no KeyboardInterrupt: the CLIs
+# would run on (seen once, in a fresh-clone run started that way). A handler, unlike "ignore", is reset
+# to the default by exec, so each CLI starts as it would from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
