@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -63,6 +64,7 @@ WRITE = "gil_lab_write"  # execution option: this transaction writes (SQLite: BE
 PG_LOCK = 0x61_4C_61_62  # the advisory lock PostgreSQL writers of one store take in turn
 DEFAULT_PAGE = 50
 MAX_PAGE = 1000
+SQLITE_BUSY_S = 30.0  # how long an SQLite connection waits for another's lock before failing
 # Public mode's defaults (private mode keeps everything unless the variables are set).
 PUBLIC_MAX_RUNS = 2000
 PUBLIC_MAX_MB = 200.0
@@ -168,13 +170,13 @@ def sqlite_engine(url: URL) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreUnavailable(f"cannot create the run store's folder: {exc.strerror or exc}") from None
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_S})
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -184,6 +186,25 @@ def sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def switch_to_wal(cursor: Any, patience_s: float = SQLITE_BUSY_S) -> None:
+    """`PRAGMA journal_mode=WAL`, waiting while another connection holds the lock it needs.
+
+    Switching a new database to WAL takes an exclusive lock, and SQLite can answer "database is
+    locked" at once instead of waiting on the busy timeout when several processes open a new store
+    together (seen here: one of seven openers failed). So the switch is retried until the same
+    patience as the busy timeout has passed; once the file is in WAL mode the pragma only reads it.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def make_engine(url: str) -> Engine:
