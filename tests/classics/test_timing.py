@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from timing_tries import until_good
 
+from lab.classics.results import ClassicsResult
 from lab.classics.runner import ClassicsRun
 from lab.classics.settings import ClassicsSettings
 from lab.core.interpreters import Interpreter, current_interpreter, probe
@@ -27,12 +28,17 @@ pytestmark = [pytest.mark.timing, pytest.mark.timeout(600)]
 FREE_THREADED = Path.home() / ".cache/gil-lab/python-3.13t/bin/python3.13t"
 
 
-def measured(classic: str, interpreter: Interpreter) -> dict[str, Any]:
+def classics_result(classic: str, interpreter: Interpreter) -> ClassicsResult:
+    """One classic run to the end under `interpreter`, every step of it complete."""
     settings = ClassicsSettings.create(classics=classic)
     result = ClassicsRun(settings, [interpreter], own=interpreter).wait()
     assert result.status == "complete", result.message
     assert all(outcome.status == "complete" for outcome in result.outcomes), result.outcomes
-    return result.record(classic).measured
+    return result
+
+
+def measured(classic: str, interpreter: Interpreter) -> dict[str, Any]:
+    return classics_result(classic, interpreter).record(classic).measured
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,7 @@ class TwoThreads:
 
 
 def countdown_two_threads(interpreter: Interpreter) -> TwoThreads:
-    settings = ClassicsSettings.create(classics="countdown")
-    result = ClassicsRun(settings, [interpreter], own=interpreter).wait()
-    assert result.status == "complete", result.message
+    result = classics_result("countdown", interpreter)
     (row,) = result.record("countdown").measured["pythons"]
     (step,) = [outcome for outcome in result.outcomes if outcome.key == "2"]
     assert row["threads2_ratio"] is not None, row

@@ -51,35 +51,31 @@ def test_threads_fit_a_serial_fraction_near_one_and_processes_near_zero_on_this_
     """
     command = ("sweep", "squares", "--modes", "threads,processes", "--workers", "1,2,4", "--format", "json")
 
-    def sweep() -> subprocess.CompletedProcess[str]:
+    def sweep() -> dict[str, Any]:
         out = lab(*command)
         assert out.returncode == 0, out.stderr
-        return out
+        parsed: dict[str, Any] = json.loads(out.stdout)
+        return parsed
 
-    def busy(out: subprocess.CompletedProcess[str], mode: str) -> dict[int, float]:
-        points = json.loads(out.stdout)["points"]
-        return {p["workers"]: p["cores_busy"] for p in points if p["mode"] == mode}
+    def busy(data: dict[str, Any], mode: str) -> dict[int, float]:
+        return {p["workers"]: p["cores_busy"] for p in data["points"] if p["mode"] == mode}
 
-    def good(out: subprocess.CompletedProcess[str]) -> bool:
-        fractions = serial_fractions(json.loads(out.stdout))
+    def good(data: dict[str, Any]) -> bool:
+        fractions = serial_fractions(data)
         return (
             fractions.get("threads", 0) > 0.7
             and fractions.get("processes", 1) < 0.25
-            and max(busy(out, "threads").values()) <= 1.3
-            and busy(out, "processes")[2] >= 1.6
+            and max(busy(data, "threads").values()) <= 1.3
+            and busy(data, "processes")[2] >= 1.6
         )
 
-    def steadiness(out: subprocess.CompletedProcess[str]) -> Steadiness | None:
-        return points_steadiness([point.get("steady") for point in json.loads(out.stdout)["points"]])
+    def steadiness(data: dict[str, Any]) -> Steadiness | None:
+        return points_steadiness([point.get("steady") for point in data["points"]])
 
     tries = until_good(sweep, good, steadiness=steadiness)
-    out = tries[-1]
-    seen = [
-        (serial_fractions(json.loads(each.stdout)), busy(each, "threads"), busy(each, "processes"))
-        for each in tries
-    ]
+    seen = [(serial_fractions(each), busy(each, "threads"), busy(each, "processes")) for each in tries]
     report = f"serial fractions, threads' and processes' cores busy of every try: {seen}; {tries.report}"
-    data = json.loads(out.stdout)
+    data = tries[-1]
     assert data["scale"] == "strong" and data["machine"]["usable_cores"] >= 2
     assert [(p["mode"], p["workers"]) for p in data["points"]] == [
         ("threads", 1),
@@ -92,7 +88,7 @@ def test_threads_fit_a_serial_fraction_near_one_and_processes_near_zero_on_this_
     assert all(p["tasks"] == 4 and p["repeats"] == 3 for p in data["points"])
     assert all(max(busy(each, "threads").values()) <= 1.3 for each in tries), report
     assert max(busy(each, "processes")[2] for each in tries) >= 1.6, report
-    fractions = [serial_fractions(json.loads(each.stdout)) for each in tries]
+    fractions = [serial_fractions(each) for each in tries]
     assert max(found.get("threads", 0) for found in fractions) > 0.7, report
     assert min(found.get("processes", 1) for found in fractions) < 0.25, report
 

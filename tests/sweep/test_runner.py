@@ -93,14 +93,16 @@ def test_events_say_which_point_they_belong_to() -> None:
     assert progress[("threads", 4)].state == "waiting"
 
 
+def fits_of(tries: list[SweepResult]) -> list[list[tuple[str, float | None]]]:
+    """Each try's serial fraction per mode, for failure messages."""
+    return [[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]
+
+
 def first_good(run: Callable[[], SweepResult], good: Callable[[SweepResult], bool]) -> SweepResult:
     """The first good sweep of up to five on quiet cores (the last one when none is)."""
     tries = until_good(run, good, steadiness=lambda r: points_steadiness([p.steady for p in r.points]))
     if not good(tries[-1]):
-        print(
-            f"noisy sweeps: {[[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]}; "
-            + tries.report
-        )
+        print(f"noisy sweeps: {fits_of(tries)}; {tries.report}")
     return tries[-1]
 
 
@@ -134,8 +136,7 @@ def test_pure_python_threads_fit_a_serial_fraction_near_one_and_processes_near_z
         lambda r: serial(r, "threads") > 0.7 and serial(r, "processes") < 0.4,
         steadiness=lambda r: points_steadiness([p.steady for p in r.points]),
     )
-    fits = [[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]
-    report = f"serial fractions per try: {fits}; {tries.report}"
+    report = f"serial fractions per try: {fits_of(tries)}; {tries.report}"
     assert all(r.status == "complete" and r.all_ok for r in tries)
     # Each mode's bound on its best try: a vCPU the host slows for seconds moves a sweep's points either way.
     assert max(0.0 if math.isnan(x) else x for x in (serial(r, "threads") for r in tries)) > 0.7, report
