@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import pytest
 import timing_tries
-from timing_tries import best_speedup, points_steadiness, until_good
+from timing_tries import NotJudged, best_speedup, clock_relation, points_steadiness, until_good
 
 from lab.core.steadiness import Steadiness, judge
 
@@ -82,3 +82,24 @@ def test_a_result_of_many_runs_is_unsteady_when_any_of_its_points_was() -> None:
     found = points_steadiness([True, False, False])
     assert found is not None and not found.steady
     assert found.reason == "2 of 3 points ran while the machine was not steady"
+
+
+def test_a_clock_relation_that_holds_passes_whatever_the_machine() -> None:
+    FakeMeter.verdicts = [UNSTEADY]
+    tries = until_good(lambda: 2.0, lambda value: value > 1.5)
+    clock_relation(tries, max(tries) > 1.5, "a speedup")  # no warning, no failure
+
+
+def test_a_clock_relation_that_failed_twice_on_a_steady_machine_fails_with_the_figures() -> None:
+    tries = until_good(lambda: 1.0, lambda value: value > 1.5)
+    with pytest.raises(
+        pytest.fail.Exception, match=r"speedups \[1.0, 1.0\]; try 1: steady .* not tried again"
+    ):
+        clock_relation(tries, max(tries) > 1.5, f"speedups {list(tries)}")
+
+
+def test_a_clock_relation_never_seen_on_a_steady_machine_is_not_judged_and_says_so() -> None:
+    FakeMeter.verdicts = [UNSTEADY] * 4  # then one steady failure: fewer than STEADY_FAILURES
+    tries = until_good(lambda: 1.0, lambda value: value > 1.5)
+    with pytest.warns(NotJudged, match=r"not judged \(1 of 5 tries ran on a steady machine\): speedups"):
+        clock_relation(tries, max(tries) > 1.5, "speedups")

@@ -21,13 +21,21 @@ cores' busy time over it, this process's reaped children counted as its own);
 a test that runs the engine passes `steadiness=` to read the run's own figures
 too (calibrated between its modes, so it sees a slowdown that came and went).
 A try is steady only if every figure known for it says so.
+
+When the tries run out with the relation unseen and fewer than STEADY_FAILURES
+of them steady, nothing was learnt about it: a test that states its claim as a
+mechanism too (cores busy, the GIL's state) asserts the clock part with
+`clock_relation`, which then warns (NotJudged) instead of failing, and the
+mechanism carries the test. On this host most runs of several seconds read
+unsteady (the README's "This host's speed").
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -93,6 +101,32 @@ def until_good(
                 results.failed_steady = True
                 break
     return results
+
+
+class NotJudged(UserWarning):
+    """A relation between measured times that did not show, on tries that ran on an unsteady machine."""
+
+
+def clock_relation(tries: Tries[Any], holds: bool, message: str) -> None:
+    """Assert a relation between measured times (a speedup, a serial fraction) as issue 20 reads it.
+
+    `holds` is the relation on the tries the caller chose (its best try, usually). When it does not
+    hold, the test fails if the relation failed on a steady machine STEADY_FAILURES times. Otherwise
+    the tries that failed ran while the machine's speed changed under them, which says nothing about
+    the relation: a NotJudged warning says so with every try's figures, and the test rests on the
+    mechanism its caller asserts beside it (cores busy, the GIL's state), which a vCPU the host slows
+    for seconds does not move. Call it only beside such a mechanism.
+    """
+    if holds:
+        return
+    if tries.failed_steady:
+        pytest.fail(f"{message}; {tries.report}")
+    steady = sum(1 for found in tries.steadiness if found.steady)
+    warnings.warn(
+        f"not judged ({steady} of {len(tries)} tries ran on a steady machine): {message}; {tries.report}",
+        NotJudged,
+        stacklevel=2,
+    )
 
 
 def combine(ours: Steadiness, theirs: Steadiness | None) -> Steadiness:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from timing_tries import until_good
+from timing_tries import clock_relation, until_good
 
 from lab.classics.results import ClassicsResult
 from lab.classics.runner import ClassicsRun
@@ -64,7 +64,9 @@ def test_the_countdown_in_two_threads_takes_about_the_sequential_time_on_the_gil
         return 0.85 <= found.ratio <= 1.2 and found.cores_busy <= 1.3
 
     tries = until_good(lambda: countdown_two_threads(current_interpreter()), takes_turns)
-    assert takes_turns(tries[-1]), f"per try: {tries}; {tries.report}"
+    # The mechanism: one GIL lets one thread run at a time, whatever the vCPU's speed.
+    assert all(found.cores_busy <= 1.3 for found in tries), f"per try: {tries}; {tries.report}"
+    clock_relation(tries, any(0.85 <= found.ratio <= 1.2 for found in tries), f"per try: {tries}")
 
 
 def test_the_countdown_in_two_threads_keeps_both_cores_busy_and_runs_clearly_faster_with_the_gil_off(
@@ -81,7 +83,7 @@ def test_the_countdown_in_two_threads_keeps_both_cores_busy_and_runs_clearly_fas
     # The mechanism: with the GIL off both threads are on a CPU at once.
     assert max(found.cores_busy for found in tries) >= 1.6, f"per try: {tries}; {tries.report}"
     # Its effect on the clock: clearly faster in the best try, even when the host slowed a vCPU.
-    assert min(found.ratio for found in tries) < 1 / 1.3, f"per try: {tries}; {tries.report}"
+    clock_relation(tries, min(found.ratio for found in tries) < 1 / 1.3, f"per try: {tries}")
 
 
 def test_the_convoy_rps_beside_one_cpu_thread_follows_one_over_the_switch_interval(

@@ -7,16 +7,15 @@ The real sweeps at the end measure this machine and are marked `timing` and `slo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sweep.sweep_factories import fake_sweep, interpreter, run_to_end, sweep_settings
-from timing_tries import points_steadiness, until_good
+from timing_tries import clock_relation, points_steadiness, until_good
 
 from lab.engine.settings import RunSettings
 from lab.sweep.report import sweep_takeaway
-from lab.sweep.results import SweepResult
+from lab.sweep.results import SweepPoint, SweepResult
 from lab.sweep.runner import Sweep
 from lab.sweep.settings import SweepSettings
 
@@ -98,14 +97,6 @@ def fits_of(tries: list[SweepResult]) -> list[list[tuple[str, float | None]]]:
     return [[(line.mode, line.fit.serial_fraction) for line in r.fits()] for r in tries]
 
 
-def first_good(run: Callable[[], SweepResult], good: Callable[[SweepResult], bool]) -> SweepResult:
-    """The first good sweep of up to five on quiet cores (the last one when none is)."""
-    tries = until_good(run, good, steadiness=lambda r: points_steadiness([p.steady for p in r.points]))
-    if not good(tries[-1]):
-        print(f"noisy sweeps: {fits_of(tries)}; {tries.report}")
-    return tries[-1]
-
-
 def real_sweep(workload: str, size: int, modes: str, **options: Any) -> SweepResult:
     base = RunSettings.create(workload)
     settings = SweepSettings.create(
@@ -118,6 +109,20 @@ def real_sweep(workload: str, size: int, modes: str, **options: Any) -> SweepRes
         sweep.close()
 
 
+def at_two(result: SweepResult, mode: str) -> SweepPoint:
+    """The line's point at two workers: on two cores, where one GIL and two part ways."""
+    return next(p for p in result.line_points(mode, result.interpreters[0]) if p.workers == 2)
+
+
+def threads_busy(result: SweepResult) -> float:
+    """The most cores the threads line kept busy at any worker count (about one under one GIL)."""
+    return max(p.cores_busy for p in result.line_points("threads", result.interpreters[0]))
+
+
+def nan_as(default: float, value: float) -> float:
+    return default if math.isnan(value) else value
+
+
 def serial(result: SweepResult, mode: str) -> float:
     fit = next(line.fit for line in result.fits() if line.mode == mode)
     return math.nan if fit.serial_fraction is None else fit.serial_fraction
@@ -127,48 +132,92 @@ def serial(result: SweepResult, mode: str) -> float:
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
 def test_pure_python_threads_fit_a_serial_fraction_near_one_and_processes_near_zero() -> None:
-    """The relation, with a bound generous to a host whose cores slow down unseen (no steal time shows).
-
-    The issue's own command and its 0.25 are checked in tests/cli/test_sweep.py.
+    """The relation, with a bound generous to a host whose cores slow down unseen (no steal time shows),
+    and its mechanism: threads keep about one core busy at every worker count (every try), two
+    processes keep both busy (the best try). The issue's own command and its 0.25 are checked in
+    tests/cli/test_sweep.py.
     """
+
+    def shows_it(result: SweepResult) -> bool:
+        return (
+            serial(result, "threads") > 0.7
+            and serial(result, "processes") < 0.4
+            and threads_busy(result) <= 1.3
+            and at_two(result, "processes").cores_busy >= 1.6
+        )
+
     tries = until_good(
         lambda: real_sweep("squares", 1_000_000, "threads,processes"),
-        lambda r: serial(r, "threads") > 0.7 and serial(r, "processes") < 0.4,
+        shows_it,
         steadiness=lambda r: points_steadiness([p.steady for p in r.points]),
     )
-    report = f"serial fractions per try: {fits_of(tries)}; {tries.report}"
+    busy = [(threads_busy(r), at_two(r, "processes").cores_busy) for r in tries]
+    report = (
+        f"serial fractions per try: {fits_of(tries)}; threads' most and two processes' cores busy: {busy}"
+    )
     assert all(r.status == "complete" and r.all_ok for r in tries)
+    assert all(threads_busy(r) <= 1.3 for r in tries), f"{report}; {tries.report}"
+    assert max(at_two(r, "processes").cores_busy for r in tries) >= 1.6, f"{report}; {tries.report}"
     # Each mode's bound on its best try: a vCPU the host slows for seconds moves a sweep's points either way.
-    assert max(0.0 if math.isnan(x) else x for x in (serial(r, "threads") for r in tries)) > 0.7, report
-    assert min(1.0 if math.isnan(x) else x for x in (serial(r, "processes") for r in tries)) < 0.4, report
+    clock_relation(tries, max(nan_as(0.0, serial(r, "threads")) for r in tries) > 0.7, report)
+    clock_relation(tries, min(nan_as(1.0, serial(r, "processes")) for r in tries) < 0.4, report)
 
 
 @pytest.mark.timing
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
 def test_sha256_threads_release_the_gil_and_fit_a_serial_fraction_near_zero() -> None:
-    result = first_good(
+    """hashlib releases the GIL for big buffers: two threads keep both cores busy, and the fit's serial
+    fraction is near zero (both on the best try: a vCPU the host slows for seconds moves the points;
+    the fit judged only on a steady machine, tests/timing_tries.py)."""
+    tries = until_good(
         lambda: real_sweep("sha256", 64 * 1024 * 1024, "threads", tasks=8),
-        lambda r: serial(r, "threads") < 0.25,
+        lambda r: serial(r, "threads") < 0.25 and at_two(r, "threads").cores_busy >= 1.6,
+        steadiness=lambda r: points_steadiness([p.steady for p in r.points]),
     )
-    assert result.all_ok
-    assert serial(result, "threads") < 0.25
+    seen = [(at_two(r, "threads").cores_busy, serial(r, "threads")) for r in tries]
+    report = f"threads' cores busy at two workers and serial fraction per try: {seen}"
+    assert all(r.all_ok for r in tries), f"{report}; {tries.report}"
+    assert max(at_two(r, "threads").cores_busy for r in tries) >= 1.6, f"{report}; {tries.report}"
+    clock_relation(tries, min(nan_as(1.0, serial(r, "threads")) for r in tries) < 0.25, report)
 
 
 @pytest.mark.timing
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
 def test_weak_scaling_keeps_processes_efficient_and_halves_gil_bound_threads() -> None:
-    def efficiency_at_two(result: SweepResult, mode: str) -> float:
-        point = next(p for p in result.line_points(mode, result.interpreters[0]) if p.workers == 2)
-        return result.efficiency(point) or math.nan
+    """Twice the tasks on twice the workers: two processes keep both cores busy and take about the
+    time one took; two threads under one GIL keep one core busy and take about twice as long. The
+    cores busy hold in every try (threads) or the best (processes); each efficiency on its best try,
+    judged only on a steady machine (tests/timing_tries.py)."""
 
-    result = first_good(
+    def efficiency_at_two(result: SweepResult, mode: str) -> float:
+        return result.efficiency(at_two(result, mode)) or math.nan
+
+    def shows_it(result: SweepResult) -> bool:
+        return (
+            efficiency_at_two(result, "processes") > 0.7
+            and efficiency_at_two(result, "threads") < 0.7
+            and at_two(result, "processes").cores_busy >= 1.6
+            and at_two(result, "threads").cores_busy <= 1.3
+        )
+
+    tries = until_good(
         lambda: real_sweep(
             "squares", 1_000_000, "threads,processes", workers="1,2", scale="weak", tasks_per_worker=2
         ),
-        lambda r: efficiency_at_two(r, "processes") > 0.7 and efficiency_at_two(r, "threads") < 0.7,
+        shows_it,
+        steadiness=lambda r: points_steadiness([p.steady for p in r.points]),
     )
-    assert [p.tasks for p in result.line_points("threads", result.interpreters[0])] == [2, 4]
-    assert efficiency_at_two(result, "processes") > 0.7
-    assert efficiency_at_two(result, "threads") < 0.7
+    seen = [
+        {mode: (efficiency_at_two(r, mode), at_two(r, mode).cores_busy) for mode in ("threads", "processes")}
+        for r in tries
+    ]
+    report = f"efficiency and cores busy at two workers per try: {seen}"
+    assert all(r.all_ok for r in tries), f"{report}; {tries.report}"
+    assert [p.tasks for p in tries[-1].line_points("threads", tries[-1].interpreters[0])] == [2, 4]
+    assert all(at_two(r, "threads").cores_busy <= 1.3 for r in tries), f"{report}; {tries.report}"
+    assert max(at_two(r, "processes").cores_busy for r in tries) >= 1.6, f"{report}; {tries.report}"
+    efficiency = {mode: [efficiency_at_two(r, mode) for r in tries] for mode in ("threads", "processes")}
+    clock_relation(tries, max(nan_as(0.0, e) for e in efficiency["processes"]) > 0.7, report)
+    clock_relation(tries, min(nan_as(1.0, e) for e in efficiency["threads"]) < 0.7, report)
