@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from timing_tries import until_good
+from timing_tries import clock_relation, until_good
 
 from lab.core.errors import InvalidSettings
 from lab.core.interpreters import Interpreter
@@ -85,30 +85,36 @@ def test_free_threaded_threads_scale_with_the_gil_off_and_not_with_it_on() -> No
         lambda found: speedup(found) > 1.6 and found[0].cores_busy >= 1.6,
         steadiness=run_steadiness,
     )
-    figures = ([(round(speedup(found), 2), found[0].cores_busy) for found in off_tries], off_tries.report)
+    figures = f"(speedup, cores busy) per try: {[(round(speedup(f), 2), f[0].cores_busy) for f in off_tries]}"
     # The mechanism: with the GIL off the threads keep both cores busy. Its effect on the clock: clearly
     # faster than batch in the best try (1.6x and more on steady cores, which the tries look for; this
-    # host slows one vCPU by up to 40 % for seconds, and threads need both at full speed).
-    assert max(found[0].cores_busy for found in off_tries) >= 1.6, figures
-    assert max(map(speedup, off_tries)) > 1.3, figures
-    # A burst of other work during batch can only raise the GIL-on speedup: a steady try shows it.
+    # host slows one vCPU by up to 40 % for seconds, and threads need both at full speed), judged on a
+    # steady machine (tests/timing_tries.py).
+    assert max(found[0].cores_busy for found in off_tries) >= 1.6, f"{figures}; {off_tries.report}"
+    clock_relation(off_tries, max(map(speedup, off_tries)) > 1.3, figures)
+    # With the GIL on, one thread runs at a time in every try; a burst of other work during batch can
+    # only raise the speedup, so the best (lowest) try shows the clock's side.
     on_tries = until_good(
         lambda: against_batch("3.13t", "on"), lambda found: speedup(found) < 1.3, steadiness=run_steadiness
     )
-    assert speedup(on_tries[-1]) < 1.3, ([round(speedup(found), 2) for found in on_tries], on_tries.report)
-    busy = [found[0].cores_busy for found in on_tries]
-    assert all(cores < 1.3 for cores in busy), busy
+    figures = f"(speedup, cores busy) per try: {[(round(speedup(f), 2), f[0].cores_busy) for f in on_tries]}"
+    assert all(found[0].cores_busy < 1.3 for found in on_tries), f"{figures}; {on_tries.report}"
+    clock_relation(on_tries, min(map(speedup, on_tries)) < 1.3, figures)
 
 
 @pytest.mark.timing
 @pytest.mark.parametrize("name", ["3.12", "3.13"])
 def test_subinterpreters_with_their_own_gil_scale_on_pure_python(name: str) -> None:
+    """Each subinterpreter has its own GIL: two keep both cores busy (the mechanism, best try), and
+    finish clearly sooner than batch (the clock, best try, judged on a steady machine)."""
     tries = until_good(
         lambda: against_batch(name, None, mode="interpreters"),
-        lambda found: speedup(found) > 1.3,
+        lambda found: speedup(found) > 1.3 and found[0].cores_busy >= 1.6,
         steadiness=run_steadiness,
     )
-    assert max(map(speedup, tries)) > 1.3, ([round(speedup(found), 2) for found in tries], tries.report)
+    figures = f"(speedup, cores busy) per try: {[(round(speedup(f), 2), f[0].cores_busy) for f in tries]}"
+    assert max(found[0].cores_busy for found in tries) >= 1.6, f"{figures}; {tries.report}"
+    clock_relation(tries, max(map(speedup, tries)) > 1.3, figures)
 
 
 GIL_PROBE = """

@@ -9,7 +9,7 @@ stalls everything, and CPU work scales with processes, not threads.
 from __future__ import annotations
 
 import pytest
-from timing_tries import until_good
+from timing_tries import clock_relation, until_good
 
 from lab.core.machine import current_machine
 from lab.web.results import EndpointRun, WebResult
@@ -100,11 +100,13 @@ def test_cpu_work_does_not_gain_from_more_threads() -> None:
         return few, measure(endpoints="def_cpu", threadpool=40, **CPU).endpoint("def_cpu")
 
     tries = until_good(few_then_many, lambda pair: pair[1].throughput < 1.3 * pair[0].throughput)
-    few, many = tries[-1]
-    assert many.throughput < 1.3 * few.throughput, [(a.throughput, b.throughput) for a, b in tries]
+    figures = (
+        f"(4 threads, 40 threads) requests/s per try: {[(a.throughput, b.throughput) for a, b in tries]}"
+    )
     for run in (run for pair in tries for run in pair):
         busy = run.summary().server_cores_busy
         assert busy is not None and busy < 1.2, busy  # one process runs Python on one core at a time
+    clock_relation(tries, any(many.throughput < 1.3 * few.throughput for few, many in tries), figures)
 
 
 @pytest.mark.skipif(current_machine().usable_cores < 2, reason="needs two usable cores")
@@ -112,20 +114,28 @@ def test_cpu_work_gains_from_more_worker_processes() -> None:
     """Each try runs one server process, then two, back to back on quiet cores (tests/timing_tries.py).
 
     A neighbour's burst can hold a core for a whole run, so the first try that
-    shows the second core passes; a failure lists every try.
+    shows the second core passes; a failure lists every try. The throughput's
+    gain is judged on a steady machine (clock_relation), beside its mechanism.
     """
 
     def one_then_two() -> tuple[EndpointRun, EndpointRun]:
         one = measure(endpoints="async_cpu", **CPU).endpoint("async_cpu")
         return one, measure(endpoints="async_cpu", server_workers=2, **CPU).endpoint("async_cpu")
 
-    tries = until_good(one_then_two, lambda pair: pair[1].throughput > 1.3 * pair[0].throughput)
-    one, two = tries[-1]
-    assert two.throughput > 1.3 * one.throughput, [(a.throughput, b.throughput) for a, b in tries]
+    def busy(run: EndpointRun) -> float:
+        return run.summary().server_cores_busy or 0.0
+
+    tries = until_good(
+        one_then_two, lambda pair: pair[1].throughput > 1.3 * pair[0].throughput and busy(pair[1]) > 1.2
+    )
+    seen = [(one.throughput, two.throughput, busy(two)) for one, two in tries]
+    figures = f"(one, two processes) requests/s and two's cores busy per try: {seen}"
     assert all(pair[1].server_processes == 2 for pair in tries), [pair[1].server_processes for pair in tries]
+    two = tries[-1][1]
     assert two.single_core_rate and two.ceiling == pytest.approx(2 * two.single_core_rate)
-    busy = two.summary().server_cores_busy
-    assert busy is not None and busy > 1.2, busy
+    # The mechanism: two server processes keep more than one core busy (best try).
+    assert max(busy(two) for _, two in tries) > 1.2, f"{figures}; {tries.report}"
+    clock_relation(tries, any(two.throughput > 1.3 * one.throughput for one, two in tries), figures)
 
 
 def test_a_fixed_request_count_is_answered_exactly() -> None:
