@@ -112,10 +112,10 @@ def clock_relation(tries: Tries[Any], holds: bool, message: str) -> None:
 
     `holds` is the relation on the tries the caller chose (its best try, usually). When it does not
     hold, the test fails if the relation failed on a steady machine STEADY_FAILURES times. Otherwise
-    the tries that failed ran while the machine's speed changed under them, which says nothing about
-    the relation: a NotJudged warning says so with every try's figures, and the test rests on the
-    mechanism its caller asserts beside it (cores busy, the GIL's state), which a vCPU the host slows
-    for seconds does not move. Call it only beside such a mechanism.
+    the tries ran out with fewer steady failures than that, and a try that ran while the machine's
+    speed changed under it says nothing about the relation: a NotJudged warning says so with every
+    try's figures, and the test rests on the mechanism its caller asserts beside it (cores busy, the
+    GIL's state), which a vCPU the host slows for seconds does not move. Call it only beside one.
     """
     if holds:
         return
