@@ -108,7 +108,7 @@ def sweep_takeaway(result: SweepResult) -> list[str]:
     several = len(result.interpreters) > 1
     for line in result.fits():
         sentences.append(fit_sentence(result, line, several))
-    sentences += failure_sentences(result) + gil_sentences(result)
+    sentences += failure_sentences(result) + gil_sentences(result) + steadiness_sentences(result)
     top = result.settings.workers[-1]
     if top > result.cores:
         sentences.append(
@@ -118,6 +118,23 @@ def sweep_takeaway(result: SweepResult) -> list[str]:
     if result.settings.added_one:
         sentences.append("1 worker was added to the counts: every speedup is measured against it.")
     return sentences
+
+
+def steadiness_sentences(result: SweepResult) -> list[str]:
+    """How many points ran on an unsteady machine, said beside the fits they moved.
+
+    A sweep is many runs, each metered (lab.core.steadiness), so its figure is the count of points
+    whose rounds did not all run steady; the chart draws those hollow and the fit weighs them less.
+    """
+    unsteady = sum(1 for point in result.points if point.steady is False)
+    if not unsteady:
+        return []
+    verb = "was" if unsteady == 1 else "were"
+    return [
+        f"{unsteady} of {len(result.points)} points {verb} measured while the machine was not steady (its "
+        "speed changed, or other work took cores): they are drawn hollow and weigh less in the fit; "
+        "compare their speedups with care, or run again."
+    ]
 
 
 def fit_sentence(result: SweepResult, line: LineFit, several: bool) -> str:

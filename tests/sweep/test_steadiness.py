@@ -21,6 +21,7 @@ from lab.core.steadiness import judge
 from lab.engine.results import RunResult
 from lab.engine.settings import RunSettings
 from lab.sweep import csvio as sweep_csv
+from lab.sweep.report import sweep_takeaway
 from lab.sweep.results import SweepResult
 from lab.sweep.runner import Sweep
 
@@ -58,6 +59,12 @@ def test_a_point_whose_round_ran_on_an_unsteady_machine_is_unsteady_and_drawn_ho
     figure = scaling_figure(result)
     symbols = [list(trace.marker.symbol) for trace in figure.data if trace.mode == "lines+markers"]
     assert symbols and all(row[-1].endswith("-open") and not row[0].endswith("-open") for row in symbols)
+    said = [sentence for sentence in sweep_takeaway(result) if "not steady" in sentence]
+    assert said == [
+        "2 of 4 points were measured while the machine was not steady (its speed changed, or other work "
+        "took cores): they are drawn hollow and weigh less in the fit; compare their speedups with care, "
+        "or run again."
+    ]
 
 
 def test_a_sweep_csv_from_before_the_steadiness_meter_still_imports() -> None:
@@ -69,3 +76,11 @@ def test_a_sweep_csv_from_before_the_steadiness_meter_still_imports() -> None:
     writer.writerows(rows)
     (imported,) = sweep_csv.from_csv(buffer.getvalue())
     assert all(point.steady is None for point in imported.points) and imported.points
+
+
+def test_a_sweep_whose_points_ran_steady_or_unmetered_says_nothing_of_steadiness() -> None:
+    result = run_to_end(fake_sweep(sweep_settings(workers="1,2", repeats=1))[0])
+    marked = tuple(replace(point, steady=True if n % 2 else None) for n, point in enumerate(result.points))
+    steady = replace(result, points=marked)
+    for sweep in (result, steady):
+        assert not any("not steady" in sentence for sentence in sweep_takeaway(sweep))
