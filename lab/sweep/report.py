@@ -129,11 +129,15 @@ def steadiness_sentences(result: SweepResult) -> list[str]:
     unsteady = sum(1 for point in result.points if point.steady is False)
     if not unsteady:
         return []
-    verb = "was" if unsteady == 1 else "were"
+    total = len(result.points)
+    if unsteady == total:
+        which = f"All {total} points were"
+    else:
+        which = f"{unsteady} of {total} points {'was' if unsteady == 1 else 'were'}"
     return [
-        f"{unsteady} of {len(result.points)} points {verb} measured while the machine was not steady (its "
-        "speed changed, or other work took cores): they are drawn hollow and weigh less in the fit; "
-        "compare their speedups with care, or run again."
+        f"{which} measured while the machine was not steady (its speed changed, or other work took "
+        "cores): they are drawn hollow and weigh less in the fit; compare their speedups with care, or "
+        "run again."
     ]
 
 

@@ -65,6 +65,10 @@ def test_a_point_whose_round_ran_on_an_unsteady_machine_is_unsteady_and_drawn_ho
         "took cores): they are drawn hollow and weigh less in the fit; compare their speedups with care, "
         "or run again."
     ]
+    unsteady = replace(result, points=tuple(replace(point, steady=False) for point in result.points))
+    assert any(
+        sentence.startswith("All 4 points were measured while") for sentence in sweep_takeaway(unsteady)
+    )
 
 
 def test_a_sweep_csv_from_before_the_steadiness_meter_still_imports() -> None:
