@@ -58,6 +58,11 @@ def speedup(found: tuple[ModeSummary, Steadiness | None]) -> float:
     return found[0].speedup or 0.0
 
 
+def per_try(tries: list[tuple[ModeSummary, Steadiness | None]]) -> str:
+    """Each try's speedup and cores busy, for failure messages."""
+    return f"(speedup, cores busy) per try: {[(round(speedup(f), 2), f[0].cores_busy) for f in tries]}"
+
+
 def run_steadiness(found: tuple[ModeSummary, Steadiness | None]) -> Steadiness | None:
     return found[1]
 
@@ -85,7 +90,7 @@ def test_free_threaded_threads_scale_with_the_gil_off_and_not_with_it_on() -> No
         lambda found: speedup(found) > 1.6 and found[0].cores_busy >= 1.6,
         steadiness=run_steadiness,
     )
-    figures = f"(speedup, cores busy) per try: {[(round(speedup(f), 2), f[0].cores_busy) for f in off_tries]}"
+    figures = per_try(off_tries)
     # The mechanism: with the GIL off the threads keep both cores busy. Its effect on the clock: clearly
     # faster than batch in the best try (1.6x and more on steady cores, which the tries look for; this
     # host slows one vCPU by up to 40 % for seconds, and threads need both at full speed), judged on a
@@ -97,7 +102,7 @@ def test_free_threaded_threads_scale_with_the_gil_off_and_not_with_it_on() -> No
     on_tries = until_good(
         lambda: against_batch("3.13t", "on"), lambda found: speedup(found) < 1.3, steadiness=run_steadiness
     )
-    figures = f"(speedup, cores busy) per try: {[(round(speedup(f), 2), f[0].cores_busy) for f in on_tries]}"
+    figures = per_try(on_tries)
     assert all(found[0].cores_busy < 1.3 for found in on_tries), f"{figures}; {on_tries.report}"
     clock_relation(on_tries, min(map(speedup, on_tries)) < 1.3, figures)
 
@@ -112,7 +117,7 @@ def test_subinterpreters_with_their_own_gil_scale_on_pure_python(name: str) -> N
         lambda found: speedup(found) > 1.3 and found[0].cores_busy >= 1.6,
         steadiness=run_steadiness,
     )
-    figures = f"(speedup, cores busy) per try: {[(round(speedup(f), 2), f[0].cores_busy) for f in tries]}"
+    figures = per_try(tries)
     assert max(found[0].cores_busy for found in tries) >= 1.6, f"{figures}; {tries.report}"
     clock_relation(tries, max(map(speedup, tries)) > 1.3, figures)
 

@@ -7,11 +7,12 @@ The real sweeps at the end measure this machine and are marked `timing` and `slo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sweep.sweep_factories import fake_sweep, interpreter, run_to_end, sweep_settings
-from timing_tries import clock_relation, points_steadiness, until_good
+from timing_tries import Tries, clock_relation, points_steadiness, until_good
 
 from lab.engine.settings import RunSettings
 from lab.sweep.report import sweep_takeaway
@@ -109,6 +110,11 @@ def real_sweep(workload: str, size: int, modes: str, **options: Any) -> SweepRes
         sweep.close()
 
 
+def sweep_tries(run: Callable[[], SweepResult], good: Callable[[SweepResult], bool]) -> Tries[SweepResult]:
+    """Tries of a real sweep (tests/timing_tries.py), each unsteady when any of its points was."""
+    return until_good(run, good, steadiness=lambda r: points_steadiness([p.steady for p in r.points]))
+
+
 def at_two(result: SweepResult, mode: str) -> SweepPoint:
     """The line's point at two workers: on two cores, where one GIL and two part ways."""
     return next(p for p in result.line_points(mode, result.interpreters[0]) if p.workers == 2)
@@ -146,11 +152,7 @@ def test_pure_python_threads_fit_a_serial_fraction_near_one_and_processes_near_z
             and at_two(result, "processes").cores_busy >= 1.6
         )
 
-    tries = until_good(
-        lambda: real_sweep("squares", 1_000_000, "threads,processes"),
-        shows_it,
-        steadiness=lambda r: points_steadiness([p.steady for p in r.points]),
-    )
+    tries = sweep_tries(lambda: real_sweep("squares", 1_000_000, "threads,processes"), shows_it)
     busy = [(threads_busy(r), at_two(r, "processes").cores_busy) for r in tries]
     report = (
         f"serial fractions per try: {fits_of(tries)}; threads' most and two processes' cores busy: {busy}"
@@ -170,10 +172,9 @@ def test_sha256_threads_release_the_gil_and_fit_a_serial_fraction_near_zero() ->
     """hashlib releases the GIL for big buffers: two threads keep both cores busy, and the fit's serial
     fraction is near zero (both on the best try: a vCPU the host slows for seconds moves the points;
     the fit judged only on a steady machine, tests/timing_tries.py)."""
-    tries = until_good(
+    tries = sweep_tries(
         lambda: real_sweep("sha256", 64 * 1024 * 1024, "threads", tasks=8),
         lambda r: serial(r, "threads") < 0.25 and at_two(r, "threads").cores_busy >= 1.6,
-        steadiness=lambda r: points_steadiness([p.steady for p in r.points]),
     )
     seen = [(at_two(r, "threads").cores_busy, serial(r, "threads")) for r in tries]
     report = f"threads' cores busy at two workers and serial fraction per try: {seen}"
@@ -202,12 +203,11 @@ def test_weak_scaling_keeps_processes_efficient_and_halves_gil_bound_threads() -
             and at_two(result, "threads").cores_busy <= 1.3
         )
 
-    tries = until_good(
+    tries = sweep_tries(
         lambda: real_sweep(
             "squares", 1_000_000, "threads,processes", workers="1,2", scale="weak", tasks_per_worker=2
         ),
         shows_it,
-        steadiness=lambda r: points_steadiness([p.steady for p in r.points]),
     )
     seen = [
         {mode: (efficiency_at_two(r, mode), at_two(r, mode).cores_busy) for mode in ("threads", "processes")}
