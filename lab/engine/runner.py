@@ -170,10 +170,21 @@ class Experiment(LabRun[RunResult]):
             return events
         if self._xray is not None:
             self._xray.poll()
-        if self._reader is not None and self._reader.ended:
-            self._finish_eof()
+        if self._reader is not None and (self._reader.ended or self._worker_exited()):
+            # The worker is gone. Its pool processes, when forked, hold the pipe too and can keep it
+            # open for a whole task after the worker died, so its exit counts as well as the pipe's
+            # end: what it wrote before exiting is read first, then a run without DONE is a crash.
+            late = self._reader.read(0)
+            for event in late:
+                self._apply(event)
+            events += late
+            if self.status is None:
+                self._finish_eof()
         self._check_deadline()
         return events
+
+    def _worker_exited(self) -> bool:
+        return self._proc is not None and self._proc.poll() is not None
 
     def _apply(self, event: Event) -> None:
         kind = event.get("event")

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from timing_tries import until_good
 
 from lab.core.procs import REPO_ROOT
+from lab.core.steadiness import Steadiness
 
 pytestmark = pytest.mark.slow  # real runs in child processes: the full tier, not `make check`
 
@@ -123,16 +125,24 @@ def test_a_function_runs_in_every_mode_and_its_results_are_compared(folder: Path
 def test_a_pure_python_loop_holds_the_gil_and_compression_releases_it(folder: Path) -> None:
     """Interleaved repeats, best of tries: a busy neighbour can distort one run, not all of them."""
 
+    options = ("--modes", "batch,threads,processes", "--tasks", "4", "--repeats", "3")
+
     def kind(target: str, args: str) -> dict:
-        options = ("--modes", "batch,threads,processes", "--tasks", "4", "--repeats", "3")
         return run_json(folder, target, "--args", args, *options)["verdict"]
 
     loops = [kind("my_functions:loop", "[1000000]") for _ in range(3)]
     assert any(
         verdict["kind"] == "holds_gil" and verdict["gil_share_err"] is not None for verdict in loops
     ), loops
-    squashes = [kind("my_functions:compress", "[8000000]") for _ in range(3)]
-    assert any(verdict["kind"] == "releases_gil" for verdict in squashes), squashes
+    # Tried on quiet cores, an unsteady try tried again (tests/timing_tries.py): the verdict is read from
+    # threads' speedup, which a host that slows a vCPU for seconds can hide (three at once, seen here).
+    squashes = until_good(
+        lambda: run_json(folder, "my_functions:compress", "--args", "[8000000]", *options),
+        lambda data: data["verdict"]["kind"] == "releases_gil",
+        steadiness=lambda data: Steadiness.from_dict(data["steadiness"]) if data.get("steadiness") else None,
+    )
+    verdicts = [data["verdict"] for data in squashes]
+    assert any(verdict["kind"] == "releases_gil" for verdict in verdicts), (verdicts, squashes.report)
 
 
 def test_a_function_that_mostly_waits_gets_that_verdict(folder: Path) -> None:
